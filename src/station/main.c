@@ -1,0 +1,69 @@
+/* sonoterm: the ultrasound station.  Dispatches to a subcommand, or with no
+ * subcommand opens the interactive screens. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sono/cli.h"
+#include "station/commands.h"
+
+static const struct station_command commands[] = {
+	{ "doctor", cmd_doctor, "print what the station detects about the terminal and its peers" },
+	{ "link-test", cmd_link_test, "receive frames from a scanner and report link statistics" },
+	/* station-commands-end */
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	const struct station_command *c;
+
+	fprintf(out,
+		"Usage: sonoterm [OPTION]...            open the station screens\n"
+		"       sonoterm COMMAND [OPTION]...    run a headless command\n"
+		"\n"
+		"Commands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(out, "  %-12s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\n"
+		"Options for the screens:\n"
+		"      --scanner HOST:PORT   open the live screen on this scanner\n"
+		"      --pin SHA256:HEX      the scanner certificate's fingerprint\n"
+		"      --render MODE         auto, sixel, halfblock or ascii (default auto)\n"
+		"      --theme NAME          colour theme (default \"dark\")\n"
+		"      --data-dir DIR        station database folder\n"
+		"      --config FILE         configuration file\n"
+		"  -h, --help                show this help and exit\n"
+		"  -V, --version             show version information and exit\n"
+		"\n"
+		"Run 'sonoterm COMMAND --help' for a command's options.\n"
+		"Exit status: 0 success, 1 failure, 2 usage error, 3 security (TLS, pin,\n"
+		"permission) failure, 4 peer unreachable.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct station_command *c;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		cli_print_version(stdout, "sonoterm");
+		return EXIT_OK;
+	}
+
+	if (argc > 1 && argv[1][0] != '-') {
+		for (c = commands; c->name; c++) {
+			if (!strcmp(c->name, argv[1]))
+				return c->run(argc - 1, argv + 1);
+		}
+		cli_usage_error("sonoterm", "unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+
+	return cmd_screens(argc, argv);
+}
