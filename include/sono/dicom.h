@@ -1,10 +1,11 @@
 /* Reader for DICOM Part 10 files that hold uncompressed ultrasound images.
  *
  * The reader accepts the explicit and implicit VR little endian transfer
- * syntaxes, MONOCHROME1, MONOCHROME2, RGB (both planar configurations) and
- * PALETTE COLOR (8- or 16-bit entries, plain or segmented tables), 8 or 16
- * bits allocated, and single- or multi-frame images.  Frames come out as
- * 8-bit struct frame: 1 component for monochrome, 3 for RGB and palette.
+ * syntaxes; MONOCHROME1 and MONOCHROME2 (8 or 16 bits allocated); RGB and
+ * YBR_FULL (8 bits, both planar configurations); PALETTE COLOR (8- or 16-bit
+ * pixels, 8- or 16-bit entries, plain or segmented tables); single- and
+ * multi-frame images.  Frames come out as 8-bit struct frame: 1 component
+ * for monochrome, 3 for the colour models.
  *
  * Only pixels, geometry, calibration and the device's manufacturer and model
  * are kept.  Patient and study attributes are skipped without being decoded,
@@ -28,6 +29,7 @@ enum dicom_photometric {
 	DICOM_MONOCHROME1, /* 0 is white */
 	DICOM_MONOCHROME2, /* 0 is black */
 	DICOM_RGB,
+	DICOM_YBR_FULL, /* full-range YCbCr, converted to RGB on decoding */
 	DICOM_PALETTE_COLOR,
 };
 
