@@ -265,27 +265,35 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 	return SONO_OK;
 }
 
-/* Writes the entries grouped by section: the unnamed section first. */
+static void write_section(const struct config *c, const char *section, FILE *f)
+{
+	size_t i;
+
+	if (section[0])
+		fprintf(f, "\n[%s]\n", section);
+	for (i = 0; i < c->count; i++) {
+		if (!strcmp(c->entries[i].section, section))
+			fprintf(f, "%s = %s\n", c->entries[i].key, c->entries[i].value);
+	}
+}
+
+/* Writes the entries grouped by section, the unnamed section first (its
+ * keys must come before any header), then each section in order of first
+ * appearance. */
 static int write_entries(const struct config *c, FILE *f)
 {
-	const char *current = "";
 	size_t i, j;
+	int seen;
 
+	write_section(c, "", f);
 	for (i = 0; i < c->count; i++) {
-		const struct config_entry *e = &c->entries[i];
-		int seen = 0;
+		const char *section = c->entries[i].section;
 
-		for (j = 0; j < i; j++)
-			seen |= !strcmp(c->entries[j].section, e->section);
-		if (seen)
-			continue;
-		if (e->section[0] && strcmp(e->section, current))
-			fprintf(f, "\n[%s]\n", e->section);
-		current = e->section;
-		for (j = i; j < c->count; j++) {
-			if (!strcmp(c->entries[j].section, e->section))
-				fprintf(f, "%s = %s\n", c->entries[j].key, c->entries[j].value);
-		}
+		seen = !section[0];
+		for (j = 0; j < i && !seen; j++)
+			seen = !strcmp(c->entries[j].section, section);
+		if (!seen)
+			write_section(c, section, f);
 	}
 	return ferror(f) ? SONO_EIO : SONO_OK;
 }
