@@ -15,14 +15,6 @@ int cmd_screens(int argc, char **argv)
 	return EXIT_FAILURE_RUN;
 }
 
-int cmd_doctor(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "sonoterm: doctor is not built yet\n");
-	return EXIT_FAILURE_RUN;
-}
-
 int cmd_link_test(int argc, char **argv)
 {
 	(void)argc;
