@@ -1,0 +1,349 @@
+/* HTTPS server core: listening socket, worker event loops, TLS bufferevents,
+ * request limits and the response path.  Deferred work lives in
+ * http_slow.c; see http.h for the threading model. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <event2/util.h>
+
+#include "sono/error.h"
+#include "sono/log.h"
+#include "cloud/http_internal.h"
+
+#define HTTP_ALLOWED_METHODS \
+	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE)
+
+static int ssl_conn_index = -1;
+static pthread_once_t ssl_index_once = PTHREAD_ONCE_INIT;
+
+void cloud_http_default_options(struct cloud_http_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->host = "127.0.0.1";
+	opt->port = 8443;
+	opt->workers = 4;
+	opt->slow_threads = 2;
+	opt->slow_queue_max = 256;
+	opt->max_header_bytes = 8 * 1024;
+	opt->max_body_bytes = 16 * 1024 * 1024 + 64 * 1024;
+	opt->request_timeout_s = 30;
+}
+
+/* Frees a connection's deadline when OpenSSL frees its SSL, which is the
+ * only notice the server gets that evhttp dropped a connection. */
+static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+	long argl, void *argp)
+{
+	struct http_conn *c = ptr;
+
+	if (c == NULL)
+		return;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	free(c);
+}
+
+static void ssl_index_init(void)
+{
+	ssl_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_cb);
+}
+
+/* Cuts off a connection whose request (or TLS handshake) did not arrive
+ * within the request timeout.  Shutting the socket down makes the next read
+ * return end-of-file, so evhttp closes the connection through its own path. */
+static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	evutil_socket_t sock = bufferevent_getfd(c->bev);
+	char peer[HTTP_PEER_MAX];
+
+	if (sock < 0)
+		return;
+	http_peer_name(sock, peer, sizeof(peer));
+	LOG_INFO("request from %s not complete within %d s, closing the connection",
+		peer, c->worker->server->opt.request_timeout_s);
+	shutdown(sock, SHUT_RDWR);
+}
+
+void http_conn_arm(struct http_conn *c)
+{
+	struct timeval tv = { c->worker->server->opt.request_timeout_s, 0 };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+struct http_conn *http_conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (evcon == NULL)
+		return NULL;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	return ssl ? SSL_get_ex_data(ssl, ssl_conn_index) : NULL;
+}
+
+/* Creates the TLS bufferevent for each accepted connection.  evhttp falls
+ * back to a plain-text bufferevent when this returns NULL, so a failure here
+ * aborts the process instead: serving HTTP without TLS is never acceptable,
+ * and failing to allocate a few hundred bytes leaves nothing sensible to do. */
+static struct bufferevent *http_bevcb(struct event_base *base, void *arg)
+{
+	struct http_worker *w = arg;
+	struct http_conn *c = calloc(1, sizeof(*c));
+	SSL *ssl = SSL_new(w->server->opt.ssl_ctx);
+	struct bufferevent *bev = NULL;
+
+	if (c == NULL || ssl == NULL)
+		goto fail;
+	c->worker = w;
+	c->deadline = evtimer_new(base, conn_deadline_cb, c);
+	if (c->deadline == NULL || !SSL_set_ex_data(ssl, ssl_conn_index, c))
+		goto fail;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		goto fail;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->bev = bev;
+	http_conn_arm(c);
+	return bev;
+
+fail:
+	LOG_ERROR("cannot set up TLS for an accepted connection (out of memory); stopping");
+	abort();
+}
+
+/* Serves one worker's event loop until cloud_http_stop breaks it. */
+static void *http_worker_main(void *arg)
+{
+	struct http_worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static int http_worker_init(struct http_worker *w, struct cloud_http *h, int listen_fd,
+	char *err, size_t errlen)
+{
+	const struct cloud_http_options *opt = &h->opt;
+	int fd = -1;
+
+	w->server = h;
+	w->base = event_base_new();
+	w->http = w->base ? evhttp_new(w->base) : NULL;
+	if (w->http == NULL) {
+		snprintf(err, errlen, "cannot create an event loop (event_base_new or evhttp_new failed)");
+		return SONO_ENOMEM;
+	}
+	evhttp_set_bevcb(w->http, http_bevcb, w);
+	evhttp_set_gencb(w->http, http_dispatch, w);
+	evhttp_set_allowed_methods(w->http, HTTP_ALLOWED_METHODS);
+	evhttp_set_max_headers_size(w->http, (ev_ssize_t)opt->max_header_bytes);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)opt->max_body_bytes);
+	evhttp_set_timeout(w->http, opt->request_timeout_s);
+
+	/* Each evhttp closes its socket when freed, so each gets its own
+	 * descriptor for the one listening socket. */
+	fd = dup(listen_fd);
+	if (fd < 0 || evutil_make_socket_nonblocking(fd) < 0 ||
+	    evhttp_accept_socket_with_handle(w->http, fd) == NULL) {
+		snprintf(err, errlen, "cannot accept on the listening socket: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return SONO_EIO;
+	}
+	return 0;
+}
+
+/* Creates, binds and listens on a socket for host:port.  Returns the
+ * descriptor or a negative SONO_E* code with the failing call in err. */
+static int http_listen(const char *host, unsigned port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai = NULL;
+	char service[16];
+	int fd = -1, one = 1, rc;
+
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(host, service, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve listen address %s: %s", host, gai_strerror(rc));
+		return SONO_EINVAL;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket failed: %s", strerror(errno));
+		rc = SONO_EIO;
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0) {
+		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+		close(fd);
+		rc = SONO_EIO;
+		goto out;
+	}
+	rc = fd;
+out:
+	freeaddrinfo(ai);
+	return rc;
+}
+
+void http_peer_name(int fd, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	snprintf(out, outlen, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		getnameinfo((struct sockaddr *)&ss, len, out, outlen, NULL, 0, NI_NUMERICHOST);
+}
+
+static void http_record_address(struct cloud_http *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	snprintf(h->address, sizeof(h->address), "%s:%u", h->opt.host, h->opt.port);
+	if (getsockname(h->listen_fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	if (ss.ss_family == AF_INET6)
+		snprintf(h->address, sizeof(h->address), "[%s]:%s", host, port);
+	else
+		snprintf(h->address, sizeof(h->address), "%s:%s", host, port);
+}
+
+static int http_check_options(const struct cloud_http_options *opt, char *err, size_t errlen)
+{
+	if (opt->ssl_ctx == NULL || opt->host == NULL || opt->port > 65535) {
+		snprintf(err, errlen, "server options need a TLS context, a host and a port up to 65535");
+		return SONO_EINVAL;
+	}
+	if (opt->workers < 1 || opt->workers > CLOUD_HTTP_WORKERS_MAX ||
+	    opt->slow_threads < 1 || opt->slow_threads > CLOUD_HTTP_SLOW_THREADS_MAX) {
+		snprintf(err, errlen, "workers must be 1..%d and slow threads 1..%d",
+			CLOUD_HTTP_WORKERS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX);
+		return SONO_EINVAL;
+	}
+	if (opt->request_timeout_s < 1 || opt->max_header_bytes < 1024 || opt->max_body_bytes < 1024) {
+		snprintf(err, errlen, "request timeout must be at least 1 s and size limits at least 1 KiB");
+		return SONO_EINVAL;
+	}
+	return 0;
+}
+
+/* Starts the worker threads one by one; on failure the ones already
+ * running are left for cloud_http_stop to join. */
+static int http_start_workers(struct cloud_http *h, char *err, size_t errlen)
+{
+	int i, rc;
+
+	for (i = 0; i < h->opt.workers; i++) {
+		rc = http_worker_init(&h->workers[i], h, h->listen_fd, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (pthread_create(&h->workers[i].thread, NULL, http_worker_main, &h->workers[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker thread %d", i);
+			return SONO_EIO;
+		}
+		h->workers[i].running = 1;
+	}
+	return 0;
+}
+
+int cloud_http_start(struct cloud_http **out, const struct cloud_http_options *opt,
+	cloud_http_handler handler, void *arg, char *err, size_t errlen)
+{
+	struct cloud_http *h = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = http_check_options(opt, err, errlen);
+	if (rc < 0)
+		return rc;
+	pthread_once(&ssl_index_once, ssl_index_init);
+	if (ssl_conn_index < 0 || evthread_use_pthreads() < 0) {
+		snprintf(err, errlen, "cannot set up OpenSSL ex-data or libevent threading");
+		return SONO_ENOMEM;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return SONO_ENOMEM;
+	h->opt = *opt;
+	h->handler = handler;
+	h->handler_arg = arg;
+	h->listen_fd = http_listen(opt->host, opt->port, err, errlen);
+	if (h->listen_fd < 0) {
+		rc = h->listen_fd;
+		free(h);
+		return rc;
+	}
+	http_record_address(h);
+	rc = http_slow_start(h, err, errlen);
+	if (rc == 0)
+		rc = http_start_workers(h, err, errlen);
+	if (rc < 0) {
+		cloud_http_stop(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+void cloud_http_address(const struct cloud_http *h, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", h->address);
+}
+
+/* Ends the event loops once the answers to cancelled slow jobs, which
+ * event_base_once scheduled, had a moment to run. */
+static void http_stop_workers(struct cloud_http *h)
+{
+	struct timeval grace = { 0, 200 * 1000 };
+	int i;
+
+	for (i = 0; i < h->opt.workers; i++)
+		if (h->workers[i].running)
+			event_base_loopexit(h->workers[i].base, &grace);
+	for (i = 0; i < h->opt.workers; i++) {
+		if (h->workers[i].running)
+			pthread_join(h->workers[i].thread, NULL);
+		if (h->workers[i].http != NULL)
+			evhttp_free(h->workers[i].http);
+		if (h->workers[i].base != NULL)
+			event_base_free(h->workers[i].base);
+	}
+}
+
+void cloud_http_stop(struct cloud_http *h)
+{
+	if (h == NULL)
+		return;
+	http_slow_stop(h);
+	http_stop_workers(h);
+	if (h->listen_fd >= 0)
+		close(h->listen_fd);
+	free(h);
+}

@@ -1,0 +1,133 @@
+/* The HTTPS server core of sonocloud: libevent's evhttp on OpenSSL
+ * bufferevents, several event-loop worker threads accepting on one listening
+ * socket, and a small pool of threads for slow work (password hashing).
+ *
+ * Handlers never touch evhttp.  A handler reads the request through the
+ * cloud_request_* accessors and fills the response with cloud_reply_*; the
+ * core sends it after the handler returns.  A handler that has slow work to
+ * do calls cloud_request_defer(): the work function then runs on a pool
+ * thread, fills the response there, and the core sends it from the request's
+ * own event loop.  So an event loop never waits for a password check, and a
+ * request waits for at most the checks queued ahead of its own. */
+#ifndef SONO_CLOUD_HTTP_H
+#define SONO_CLOUD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include <jansson.h>
+
+#define CLOUD_HTTP_WORKERS_MAX 64
+#define CLOUD_HTTP_SLOW_THREADS_MAX 16
+
+struct cloud_http_options {
+	const char *host;          /* numeric address or name to bind */
+	unsigned port;
+	SSL_CTX *ssl_ctx;          /* borrowed; must outlive the server */
+	int workers;               /* event-loop threads, 1..CLOUD_HTTP_WORKERS_MAX */
+	int slow_threads;          /* deferred-work threads, 1..CLOUD_HTTP_SLOW_THREADS_MAX */
+	size_t slow_queue_max;     /* deferred jobs waiting beyond this get 503 */
+	size_t max_header_bytes;   /* request line and headers together */
+	size_t max_body_bytes;     /* largest body of any route */
+	int request_timeout_s;     /* whole request, from accept or last reply */
+};
+
+/* Fills opt with the defaults: 127.0.0.1:8443, 4 workers, 2 slow threads,
+ * 8 KiB of headers, 16 MiB + 64 KiB of body, 30 s per request. */
+void cloud_http_default_options(struct cloud_http_options *opt);
+
+struct cloud_http;
+struct cloud_request;
+
+typedef void (*cloud_http_handler)(struct cloud_request *r, void *arg);
+typedef void (*cloud_http_work)(struct cloud_request *r, void *arg);
+
+/* Binds the listening socket and starts the worker and slow-work threads.
+ * handler is called on a worker thread for every complete request.
+ * Returns 0, or a negative SONO_E* code with the failing call in err. */
+int cloud_http_start(struct cloud_http **out, const struct cloud_http_options *opt,
+	cloud_http_handler handler, void *arg, char *err, size_t errlen);
+
+/* Writes the bound address as "HOST:PORT" (the port is the real one when
+ * the options asked for port 0). */
+void cloud_http_address(const struct cloud_http *h, char *out, size_t outlen);
+
+/* Stops accepting, answers queued slow jobs with 503, stops the event loops,
+ * joins every thread and frees the server.  Accepts NULL. */
+void cloud_http_stop(struct cloud_http *h);
+
+/* HTTP methods the server accepts; others get 405 from evhttp itself. */
+enum cloud_method {
+	CLOUD_METHOD_GET,
+	CLOUD_METHOD_HEAD,
+	CLOUD_METHOD_POST,
+	CLOUD_METHOD_PUT,
+	CLOUD_METHOD_DELETE,
+	CLOUD_METHOD_OTHER,
+};
+
+enum cloud_method cloud_request_method(const struct cloud_request *r);
+
+/* Returns the decoded path without the query, or NULL when the request
+ * target is not a valid origin-form URI. */
+const char *cloud_request_path(const struct cloud_request *r);
+
+/* Returns the decoded value of query parameter key, or NULL.  The string
+ * lives as long as the request. */
+const char *cloud_request_query(const struct cloud_request *r, const char *key);
+
+/* Returns the decoded value of key in an application/x-www-form-urlencoded
+ * body, or NULL.  The values are wiped when the request is freed, since a
+ * form may carry a password. */
+const char *cloud_request_form(struct cloud_request *r, const char *key);
+
+/* Returns the first value of a request header (case-insensitive name). */
+const char *cloud_request_header(const struct cloud_request *r, const char *name);
+
+/* Points *data at the whole body in one piece (valid until the reply is
+ * sent) and sets *len.  Returns 0 or SONO_ENOMEM. */
+int cloud_request_body(struct cloud_request *r, const uint8_t **data, size_t *len);
+
+/* Overwrites the request body in place, for bodies that carried a password.
+ * cloud_request_body's pointer then points at zeros. */
+void cloud_request_wipe_body(struct cloud_request *r);
+
+/* Returns the client's numeric address, e.g. "127.0.0.1". */
+const char *cloud_request_peer(const struct cloud_request *r);
+
+/* Handler state carried from the handler to its deferred work. */
+void cloud_request_set_data(struct cloud_request *r, void *data);
+void *cloud_request_data(const struct cloud_request *r);
+
+/* Queues work(r, arg) on a slow-work thread; the response is sent when work
+ * returns.  Call at most once, as the handler's last step.  Returns 0, or
+ * SONO_ETOOBIG when the queue is full (the handler should reply 503). */
+int cloud_request_defer(struct cloud_request *r, cloud_http_work work, void *arg);
+
+/* Sets the response.  body is copied; content_type may be NULL for an
+ * empty body.  A later call replaces an earlier one. */
+void cloud_reply(struct cloud_request *r, int status, const char *content_type,
+	const void *body, size_t len);
+
+/* Serialises body (not consumed) as the response with Content-Type
+ * application/json.  A serialisation failure becomes a 500 error. */
+void cloud_reply_json(struct cloud_request *r, int status, const json_t *body);
+
+/* Replies {"error": error, "message": message} with status.  error is a
+ * short machine-readable code such as "invalid_body"; message is a sentence
+ * for people.  Also logs the error with the route, never the raw path. */
+void cloud_reply_error(struct cloud_request *r, int status, const char *error,
+	const char *message);
+
+/* Adds a response header (copied).  At most 8 per response; more are
+ * dropped with a warning in the log. */
+void cloud_reply_header(struct cloud_request *r, const char *name, const char *value);
+
+/* Names the request in log lines, e.g. "PUT /api/v1/exams/{uuid}/parts/{n}".
+ * The pattern is used instead of the path, which may contain a reset token. */
+void cloud_request_set_label(struct cloud_request *r, const char *label);
+
+/* Returns the status set so far (0 when no reply was set). */
+int cloud_reply_status(const struct cloud_request *r);
+
+#endif

@@ -1,0 +1,167 @@
+/* The routing table and its matcher; see router.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sono/crypto.h"
+#include "sono/error.h"
+#include "cloud/router.h"
+
+#define ANY ROUTER_ROLE_ANY
+#define CLIN ROUTER_ROLE_CLINICIAN
+#define OBS ROUTER_ROLE_OBSERVER
+
+static const struct cloud_route routes[] = {
+	{ CLOUD_METHOD_GET, "/", ROUTE_PAGE_INDEX, 0, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_GET, "/reset", ROUTE_PAGE_RESET, 0, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_POST, "/reset", ROUTE_PAGE_RESET_POST, 0, ROUTER_BODY_FORM },
+	{ CLOUD_METHOD_POST, "/api/v1/sessions", ROUTE_SESSION_CREATE, 0, ROUTER_BODY_JSON },
+	{ CLOUD_METHOD_DELETE, "/api/v1/sessions/current", ROUTE_SESSION_DELETE, ANY, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_GET, "/api/v1/me", ROUTE_ME, ANY, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_GET, "/api/v1/scanners", ROUTE_SCANNERS, ANY, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_GET, "/api/v1/settings", ROUTE_SETTINGS, ANY, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_POST, "/api/v1/exams", ROUTE_EXAM_CREATE, CLIN, ROUTER_BODY_JSON },
+	{ CLOUD_METHOD_GET, "/api/v1/exams", ROUTE_EXAM_LIST, CLIN | OBS, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_GET, "/api/v1/exams/{uuid}", ROUTE_EXAM_GET, CLIN | OBS, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_PUT, "/api/v1/exams/{uuid}/parts/{n}", ROUTE_PART_PUT, CLIN, ROUTER_BODY_BINARY },
+	{ CLOUD_METHOD_POST, "/api/v1/exams/{uuid}/commit", ROUTE_EXAM_COMMIT, CLIN, ROUTER_BODY_NONE },
+	{ CLOUD_METHOD_POST, "/api/v1/password-resets", ROUTE_RESET_REQUEST, 0, ROUTER_BODY_JSON },
+	{ CLOUD_METHOD_POST, "/api/v1/password-resets/{token}", ROUTE_RESET_USE, 0, ROUTER_BODY_JSON },
+	{ CLOUD_METHOD_OTHER, NULL, ROUTE_COUNT, 0, ROUTER_BODY_NONE },
+};
+
+static const char *method_names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OTHER" };
+
+const struct cloud_route *cloud_router_table(void)
+{
+	return routes;
+}
+
+static int token_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > ROUTER_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int part_valid(const char *s, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0 || n > 4 || s[0] == '0')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return v >= 1 && v <= ROUTER_PART_MAX;
+}
+
+/* Matches one path segment seg[0..n) against one pattern segment pat[0..pn)
+ * and stores a parameter in m. */
+static int segment_match(const char *pat, size_t pn, const char *seg, size_t n,
+	struct cloud_route_match *m)
+{
+	char uuid[37];
+
+	if (pn == 6 && memcmp(pat, "{uuid}", 6) == 0) {
+		if (n != 36)
+			return 0;
+		memcpy(uuid, seg, 36);
+		uuid[36] = '\0';
+		if (!crypto_uuid_valid(uuid))
+			return 0;
+		memcpy(m->uuid, uuid, sizeof(uuid));
+		return 1;
+	}
+	if (pn == 3 && memcmp(pat, "{n}", 3) == 0)
+		return part_valid(seg, n, &m->part);
+	if (pn == 7 && memcmp(pat, "{token}", 7) == 0) {
+		if (!token_valid(seg, n))
+			return 0;
+		memcpy(m->token, seg, n);
+		m->token[n] = '\0';
+		return 1;
+	}
+	return pn == n && memcmp(pat, seg, n) == 0;
+}
+
+/* Matches a whole path against a pattern, segment by segment. */
+static int path_match(const char *pattern, const char *path, struct cloud_route_match *m)
+{
+	const char *p = pattern, *s = path;
+
+	for (;;) {
+		const char *pe, *se;
+
+		if (*p != '/' || *s != '/')
+			return 0;
+		p++;
+		s++;
+		pe = strchr(p, '/');
+		se = strchr(s, '/');
+		if (pe == NULL)
+			pe = p + strlen(p);
+		if (se == NULL)
+			se = s + strlen(s);
+		if (!segment_match(p, (size_t)(pe - p), s, (size_t)(se - s), m))
+			return 0;
+		p = pe;
+		s = se;
+		if (*p == '\0' || *s == '\0')
+			return *p == '\0' && *s == '\0';
+	}
+}
+
+static void allow_add(char *allow, size_t allowlen, enum cloud_method method)
+{
+	size_t used = strlen(allow);
+
+	if (strstr(allow, method_names[method]) != NULL)
+		return;
+	snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", method_names[method]);
+	if (method == CLOUD_METHOD_GET)
+		allow_add(allow, allowlen, CLOUD_METHOD_HEAD);
+}
+
+int cloud_router_match(enum cloud_method method, const char *path,
+	struct cloud_route_match *m, char *allow, size_t allowlen)
+{
+	enum cloud_method want = method == CLOUD_METHOD_HEAD ? CLOUD_METHOD_GET : method;
+	const struct cloud_route *r;
+	int path_found = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (allowlen > 0)
+		allow[0] = '\0';
+	if (path == NULL)
+		return SONO_ENOTFOUND;
+	for (r = routes; r->pattern != NULL; r++) {
+		struct cloud_route_match tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		if (!path_match(r->pattern, path, &tmp))
+			continue;
+		if (r->method == want) {
+			*m = tmp;
+			m->route = r;
+			return 0;
+		}
+		path_found = 1;
+		if (allowlen > 0)
+			allow_add(allow, allowlen, r->method);
+	}
+	return path_found ? SONO_ESTATE : SONO_ENOTFOUND;
+}

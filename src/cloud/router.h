@@ -1,0 +1,77 @@
+/* The routing table of sonocloud's API and pages.
+ *
+ * cloud_router_match() is a pure function of the method and the decoded path:
+ * it has no server state, so it is unit-tested and fuzzed on its own.  Path
+ * parameters are validated while matching, so a handler receives only a
+ * canonical lowercase UUID, a part number in range and a token of the
+ * expected alphabet; anything else is "not found". */
+#ifndef SONO_CLOUD_ROUTER_H
+#define SONO_CLOUD_ROUTER_H
+
+#include "cloud/http.h"
+
+/* Largest exam part number, and longest reset token in a path. */
+#define ROUTER_PART_MAX 9999
+#define ROUTER_TOKEN_MAX 128
+
+enum cloud_route_id {
+	ROUTE_PAGE_INDEX,
+	ROUTE_PAGE_RESET,
+	ROUTE_PAGE_RESET_POST,
+	ROUTE_SESSION_CREATE,
+	ROUTE_SESSION_DELETE,
+	ROUTE_ME,
+	ROUTE_SCANNERS,
+	ROUTE_SETTINGS,
+	ROUTE_EXAM_CREATE,
+	ROUTE_EXAM_LIST,
+	ROUTE_EXAM_GET,
+	ROUTE_PART_PUT,
+	ROUTE_EXAM_COMMIT,
+	ROUTE_RESET_REQUEST,
+	ROUTE_RESET_USE,
+	ROUTE_COUNT
+};
+
+/* Roles allowed on a route, as bits.  A route with no role bits needs no
+ * session. */
+#define ROUTER_ROLE_ADMIN 0x1u
+#define ROUTER_ROLE_CLINICIAN 0x2u
+#define ROUTER_ROLE_OBSERVER 0x4u
+#define ROUTER_ROLE_ANY (ROUTER_ROLE_ADMIN | ROUTER_ROLE_CLINICIAN | ROUTER_ROLE_OBSERVER)
+
+enum router_body {
+	ROUTER_BODY_NONE,   /* a body is ignored */
+	ROUTER_BODY_JSON,   /* application/json, at most ROUTER_JSON_MAX bytes */
+	ROUTER_BODY_BINARY, /* application/octet-stream, up to the server's body limit */
+	ROUTER_BODY_FORM,   /* application/x-www-form-urlencoded from a page */
+};
+
+#define ROUTER_JSON_MAX (64 * 1024)
+
+struct cloud_route {
+	enum cloud_method method;
+	const char *pattern;   /* "/api/v1/exams/{uuid}/parts/{n}"; also the log label */
+	enum cloud_route_id id;
+	unsigned roles;
+	enum router_body body;
+};
+
+struct cloud_route_match {
+	const struct cloud_route *route;
+	char uuid[37];                      /* {uuid}, canonical lowercase */
+	unsigned part;                      /* {n}, 1..ROUTER_PART_MAX */
+	char token[ROUTER_TOKEN_MAX + 1];   /* {token}: letters, digits, '-' and '_' */
+};
+
+/* Finds the route for method and path (HEAD matches GET routes).
+ * Returns 0 and fills m; SONO_ENOTFOUND when no pattern matches the path;
+ * SONO_ESTATE when a pattern matches but not for this method, with the
+ * methods the path does accept written to allow as "GET, POST". */
+int cloud_router_match(enum cloud_method method, const char *path,
+	struct cloud_route_match *m, char *allow, size_t allowlen);
+
+/* Returns the whole table, terminated by an entry with a NULL pattern. */
+const struct cloud_route *cloud_router_table(void);
+
+#endif

@@ -1,0 +1,163 @@
+/* Tests of the cloud's routing table: matches, parameters, 404 and 405. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "sono/error.h"
+#include "cloud/router.h"
+
+#define UUID "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+static int match(enum cloud_method method, const char *path, struct cloud_route_match *m)
+{
+	char allow[64];
+
+	return cloud_router_match(method, path, m, allow, sizeof(allow));
+}
+
+static void fixed_routes_match(void **state)
+{
+	static const struct {
+		enum cloud_method method;
+		const char *path;
+		enum cloud_route_id id;
+	} cases[] = {
+		{ CLOUD_METHOD_GET, "/", ROUTE_PAGE_INDEX },
+		{ CLOUD_METHOD_GET, "/reset", ROUTE_PAGE_RESET },
+		{ CLOUD_METHOD_POST, "/reset", ROUTE_PAGE_RESET_POST },
+		{ CLOUD_METHOD_POST, "/api/v1/sessions", ROUTE_SESSION_CREATE },
+		{ CLOUD_METHOD_DELETE, "/api/v1/sessions/current", ROUTE_SESSION_DELETE },
+		{ CLOUD_METHOD_GET, "/api/v1/me", ROUTE_ME },
+		{ CLOUD_METHOD_HEAD, "/api/v1/me", ROUTE_ME },
+		{ CLOUD_METHOD_GET, "/api/v1/scanners", ROUTE_SCANNERS },
+		{ CLOUD_METHOD_GET, "/api/v1/settings", ROUTE_SETTINGS },
+		{ CLOUD_METHOD_POST, "/api/v1/exams", ROUTE_EXAM_CREATE },
+		{ CLOUD_METHOD_GET, "/api/v1/exams", ROUTE_EXAM_LIST },
+		{ CLOUD_METHOD_POST, "/api/v1/password-resets", ROUTE_RESET_REQUEST },
+	};
+	struct cloud_route_match m;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(match(cases[i].method, cases[i].path, &m), 0);
+		assert_non_null(m.route);
+		assert_int_equal(m.route->id, cases[i].id);
+	}
+}
+
+static void uuid_and_part_parameters(void **state)
+{
+	struct cloud_route_match m;
+
+	assert_int_equal(match(CLOUD_METHOD_PUT, "/api/v1/exams/" UUID "/parts/12", &m), 0);
+	assert_int_equal(m.route->id, ROUTE_PART_PUT);
+	assert_string_equal(m.uuid, UUID);
+	assert_int_equal(m.part, 12);
+
+	assert_int_equal(match(CLOUD_METHOD_POST, "/api/v1/exams/" UUID "/commit", &m), 0);
+	assert_int_equal(m.route->id, ROUTE_EXAM_COMMIT);
+	assert_string_equal(m.uuid, UUID);
+
+	assert_int_equal(match(CLOUD_METHOD_GET, "/api/v1/exams/" UUID, &m), 0);
+	assert_int_equal(m.route->id, ROUTE_EXAM_GET);
+}
+
+static void malformed_parameters_not_found(void **state)
+{
+	static const char *paths[] = {
+		"/api/v1/exams/0F8FAD5B-D9CB-469F-A165-70867728950E",
+		"/api/v1/exams/0f8fad5b-d9cb-469f-a165-70867728950",
+		"/api/v1/exams/" UUID "x",
+		"/api/v1/exams/" UUID "/parts/0",
+		"/api/v1/exams/" UUID "/parts/01",
+		"/api/v1/exams/" UUID "/parts/10000",
+		"/api/v1/exams/" UUID "/parts/-1",
+		"/api/v1/exams/" UUID "/parts/",
+		"/api/v1/exams/" UUID "/parts/1/",
+		"/api/v1/password-resets/abc.def",
+		"/api/v1/password-resets/",
+	};
+	struct cloud_route_match m;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		assert_int_equal(match(CLOUD_METHOD_PUT, paths[i], &m), SONO_ENOTFOUND);
+}
+
+static void token_parameter(void **state)
+{
+	struct cloud_route_match m;
+	char path[256], token[ROUTER_TOKEN_MAX + 2];
+
+	assert_int_equal(match(CLOUD_METHOD_POST, "/api/v1/password-resets/ab12_CD-9", &m), 0);
+	assert_int_equal(m.route->id, ROUTE_RESET_USE);
+	assert_string_equal(m.token, "ab12_CD-9");
+
+	memset(token, 'a', ROUTER_TOKEN_MAX + 1);
+	token[ROUTER_TOKEN_MAX + 1] = '\0';
+	snprintf(path, sizeof(path), "/api/v1/password-resets/%s", token);
+	assert_int_equal(match(CLOUD_METHOD_POST, path, &m), SONO_ENOTFOUND);
+	token[ROUTER_TOKEN_MAX] = '\0';
+	snprintf(path, sizeof(path), "/api/v1/password-resets/%s", token);
+	assert_int_equal(match(CLOUD_METHOD_POST, path, &m), 0);
+}
+
+static void unknown_paths_not_found(void **state)
+{
+	static const char *paths[] = {
+		"", "api/v1/me", "//", "/api/v1/me/", "/api/v1//me", "/api/v2/me",
+		"/api/v1/mex", "/API/v1/me", "/api/v1/exams/",
+	};
+	struct cloud_route_match m;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		assert_int_equal(match(CLOUD_METHOD_GET, paths[i], &m), SONO_ENOTFOUND);
+	assert_int_equal(match(CLOUD_METHOD_GET, NULL, &m), SONO_ENOTFOUND);
+}
+
+static void wrong_method_lists_allowed(void **state)
+{
+	struct cloud_route_match m;
+	char allow[64];
+
+	assert_int_equal(cloud_router_match(CLOUD_METHOD_DELETE, "/api/v1/exams", &m, allow,
+		sizeof(allow)), SONO_ESTATE);
+	assert_string_equal(allow, "POST, GET, HEAD");
+	assert_null(m.route);
+
+	assert_int_equal(cloud_router_match(CLOUD_METHOD_GET, "/api/v1/sessions", &m, allow,
+		sizeof(allow)), SONO_ESTATE);
+	assert_string_equal(allow, "POST");
+}
+
+static void every_route_reachable(void **state)
+{
+	const struct cloud_route *r;
+	int n = 0;
+
+	for (r = cloud_router_table(); r->pattern != NULL; r++)
+		n++;
+	assert_int_equal(n, ROUTE_COUNT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fixed_routes_match),
+		cmocka_unit_test(uuid_and_part_parameters),
+		cmocka_unit_test(malformed_parameters_not_found),
+		cmocka_unit_test(token_parameter),
+		cmocka_unit_test(unknown_paths_not_found),
+		cmocka_unit_test(wrong_method_lists_allowed),
+		cmocka_unit_test(every_route_reachable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
