@@ -1,0 +1,107 @@
+/* The station's encrypted store: one SQLCipher database that holds patients,
+ * exams, stills and cines while they are on the station.
+ *
+ * The database is keyed with a random 256-bit data key, passed to SQLCipher
+ * as a raw key so that SQLCipher's own KDF is skipped.  The key lives in a
+ * key file beside the database, either as the 32 raw bytes (default) or
+ * wrapped with a passphrase (PBKDF2-HMAC-SHA256 and AES-256-GCM).  Both files
+ * are created with mode 0600.
+ *
+ * Every function returns 0 or a negative SONO_E* code; those that take an
+ * err buffer write a sentence for the operator there.  A struct store is one
+ * SQLite connection and must be used from one thread at a time. */
+#ifndef STATION_STORE_H
+#define STATION_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SQLITE_HAS_CODEC 1
+#include <sqlite3.h>
+
+#define STORE_KEY_LEN 32
+#define STORE_DB_NAME "sonoterm.db"
+#define STORE_KEY_NAME "sonoterm.key"
+/* PBKDF2 iterations for a new passphrase-wrapped key; existing key files keep
+ * the count they were written with. */
+#define STORE_PASSPHRASE_ITERATIONS 600000u
+
+struct store;
+
+struct store_options {
+	const char *data_dir;   /* NULL: $XDG_DATA_HOME/sonoterm */
+	const char *passphrase; /* NULL: key file holds the raw key */
+	size_t passphrase_len;
+	int create;             /* non-zero: create database and key when missing */
+};
+
+/* Opens (and with opt->create, creates) the store in opt->data_dir.
+ * Reads or creates the key file, opens the database, checks that the key
+ * fits, then applies pending migrations.  Failures that leave the files as
+ * they were: SONO_ENOTFOUND (no database and create not set), SONO_EAUTH
+ * (wrong passphrase or a key that does not belong to the database),
+ * SONO_EDB (the database or key file is damaged), SONO_EIO.
+ * The caller closes *out with store_close(). */
+int store_open(struct store **out, const struct store_options *opt, char *err, size_t errlen);
+
+/* Opens the database at db_path with a key the caller holds.  Same checks
+ * and returns as store_open; the key is not kept. */
+int store_open_key(struct store **out, const char *db_path, const uint8_t key[STORE_KEY_LEN],
+	int create, char *err, size_t errlen);
+
+/* Closes the connection; accepts NULL. */
+void store_close(struct store *s);
+
+/* Writes the default data folder ($XDG_DATA_HOME/sonoterm) to out. */
+int store_default_dir(char *out, size_t outlen);
+
+/* Returns the connection for the modules built on the store (exam, patient). */
+sqlite3 *store_db(struct store *s);
+
+/* Transactions.  store_begin starts a write transaction at once
+ * (BEGIN IMMEDIATE), so a busy database fails here and not halfway through. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+/* Rolls back; safe to call when no transaction is open. */
+void store_rollback(struct store *s);
+
+/* Runs one statement without results.  For fixed SQL only: never build sql
+ * from input. */
+int store_exec(struct store *s, const char *sql);
+
+/* Prepares sql; on failure logs the SQLite message and returns SONO_EDB. */
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out);
+
+/* Writes the WAL back into the database and truncates the WAL to zero bytes,
+ * so deleted pages no longer exist in the WAL file.  Returns SONO_EDB when a
+ * reader kept the checkpoint from finishing. */
+int store_checkpoint(struct store *s);
+
+/* Runs PRAGMA integrity_check and SQLCipher's page authentication on every
+ * page.  Returns 0 when the database is sound; otherwise SONO_EDB with the
+ * first problem in err. */
+int store_integrity_check(struct store *s, char *err, size_t errlen);
+
+/* Returns the schema version the database is at. */
+int store_schema_version(struct store *s, int *version);
+
+/* Returns the schema version this build migrates to. */
+int store_schema_latest(void);
+
+/* Returns the database file's path. */
+const char *store_path(const struct store *s);
+
+/* Logs the SQLite error of the connection with what failed, and returns
+ * SONO_EDB.  For the modules built on the store. */
+int store_fail(struct store *s, const char *what);
+
+/* One migration: the SQL that takes the schema from version - 1 to version.
+ * The table lives in store_schema.c. */
+struct store_migration {
+	int version;
+	const char *sql;
+};
+
+extern const struct store_migration store_migrations[];
+
+#endif
