@@ -14,11 +14,3 @@ int cmd_screens(int argc, char **argv)
 	fprintf(stderr, "sonoterm: the interactive screens are not built yet\n");
 	return EXIT_FAILURE_RUN;
 }
-
-int cmd_link_test(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "sonoterm: link-test is not built yet\n");
-	return EXIT_FAILURE_RUN;
-}
