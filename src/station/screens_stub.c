@@ -1,16 +1,8 @@
-/* Placeholder for the interactive screens until the live view lands. */
+/* Placeholders for station commands that are not built yet.  Every command
+ * it once held is now implemented elsewhere. */
 #include "config.h"
 
 #include <stdio.h>
 
 #include "sono/cli.h"
 #include "station/commands.h"
-
-int cmd_screens(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	/* TODO: replace with the ncurses application shell. */
-	fprintf(stderr, "sonoterm: the interactive screens are not built yet\n");
-	return EXIT_FAILURE_RUN;
-}

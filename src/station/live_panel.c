@@ -1,0 +1,172 @@
+/* Text parts of the live screen: the side panel, the depth scale labels
+ * and the status line.  Scanner strings are sanitised by the scanner client;
+ * they pass through sanitize_str() again here because they reach the tty. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sono/sanitize.h"
+#include "station/live.h"
+
+static void panel_line(WINDOW *win, int *row, int col, int width, attr_t attr,
+	const char *label, const char *value)
+{
+	char clean[128];
+
+	if (*row >= getmaxy(win))
+		return;
+	sanitize_str(value, clean, sizeof(clean));
+	wattrset(win, attr);
+	mvwprintw(win, (*row)++, col, "%-8.8s %-*.*s", label, width - 9, width - 9, clean);
+}
+
+static void describe_view(struct live *lv, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (!atomic_load(&lv->frozen)) {
+		snprintf(out, outlen, "%s", lv->have_frame ? "LIVE" : "waiting for frames");
+		return;
+	}
+	pthread_mutex_lock(&lv->cine_lock);
+	n = cine_count(lv->cine);
+	snprintf(out, outlen, "FROZEN %zu/%zu", n ? lv->cine_pos + 1 : 0, n);
+	pthread_mutex_unlock(&lv->cine_lock);
+}
+
+static void describe_image(struct live *lv, char *out, size_t outlen)
+{
+	const struct frame *f = lv->have_frame ? &lv->current : NULL;
+
+	if (!f)
+		snprintf(out, outlen, "waiting for frames");
+	else if (f->spacing_mm[0] > 0)
+		snprintf(out, outlen, "%ux%u %.3f mm", f->width, f->height, f->spacing_mm[0]);
+	else
+		snprintf(out, outlen, "%ux%u no spacing", f->width, f->height);
+}
+
+static void draw_panel_image(struct live *lv, WINDOW *win, int *row, int col, int width)
+{
+	const struct theme *th = ui_theme(lv->ui);
+	attr_t body = (attr_t)theme_attr(th, THEME_BODY);
+	char text[128];
+	size_t stills, cines, bytes;
+
+	describe_view(lv, text, sizeof(text));
+	panel_line(win, row, col, width, (attr_t)theme_attr(th, atomic_load(&lv->frozen) ?
+		THEME_WARNING : THEME_TITLE), "State", text);
+	snprintf(text, sizeof(text), "%.0f mm", lv->depth_mm);
+	panel_line(win, row, col, width, body, "Depth", text);
+	snprintf(text, sizeof(text), "%+.0f dB", lv->gain_db);
+	panel_line(win, row, col, width, body, "Gain", text);
+	panel_line(win, row, col, width, body, "Preset", live_presets[lv->preset]);
+	describe_image(lv, text, sizeof(text));
+	panel_line(win, row, col, width, body, "Image", text);
+	snprintf(text, sizeof(text), "%s %.0f%%", render_mode_name(lv->mode),
+		lv->adapt.area_scale * 100);
+	panel_line(win, row, col, width, body, "Render", text);
+	calipers_describe(&lv->calipers, lv->have_frame ? lv->current.spacing_mm :
+		(const double[2]){ 0, 0 }, text, sizeof(text));
+	panel_line(win, row, col, width, (attr_t)theme_attr(th, THEME_HIGHLIGHT), "Caliper", text);
+	capture_memory_counts(&lv->sink, &stills, &cines, &bytes);
+	snprintf(text, sizeof(text), "%zu stills, %zu cines", stills, cines);
+	panel_line(win, row, col, width, body, "Captured", text);
+}
+
+static void draw_panel_link(struct live *lv, WINDOW *win, int *row, int col, int width)
+{
+	const struct scanner_stats *s = &lv->link;
+	const struct theme *th = ui_theme(lv->ui);
+	attr_t body = (attr_t)theme_attr(th, THEME_BODY);
+	char text[128];
+
+	(*row)++;
+	if (!lv->scanner) {
+		snprintf(text, sizeof(text), "test source %s", lv->opt.test_source);
+		panel_line(win, row, col, width, body, "Link", text);
+		return;
+	}
+	panel_line(win, row, col, width, (attr_t)theme_attr(th, s->state == SCANNER_CONNECTED ?
+		THEME_BODY : THEME_WARNING), "Link", scanner_state_name(s->state));
+	panel_line(win, row, col, width, body, "TLS", s->tls[0] ? s->tls : "-");
+	panel_line(win, row, col, width, body, "Serial", s->serial[0] ? s->serial : "-");
+	panel_line(win, row, col, width, body, "Model", s->model[0] ? s->model : "-");
+	if (s->battery_pct >= 0)
+		snprintf(text, sizeof(text), "%d%%  %.1f C", s->battery_pct, s->temperature_c);
+	else
+		snprintf(text, sizeof(text), "-");
+	panel_line(win, row, col, width, body, "Battery", text);
+	snprintf(text, sizeof(text), "%llu in, %llu dropped", (unsigned long long)s->frames_received,
+		(unsigned long long)s->frames_dropped);
+	panel_line(win, row, col, width, body, "Frames", text);
+	if (s->last_error[0] && s->state != SCANNER_CONNECTED)
+		panel_line(win, row, col, width, (attr_t)theme_attr(th, THEME_ERROR), "Error",
+			s->last_error);
+}
+
+/* Writes the depth labels in mm beside the image, at the rows of the ticks
+ * the renderer draws on its right edge. */
+static void draw_scale(struct live *lv, WINDOW *win, int col)
+{
+	const struct frame *f = live_view_frame(lv);
+	double step, depth;
+	char label[16];
+
+	if (!f || !(f->spacing_mm[1] > 0))
+		return;
+	depth = f->height * f->spacing_mm[1];
+	step = depth <= 40 ? 5 : depth <= 150 ? 10 : 20;
+	wattrset(win, (attr_t)theme_attr(ui_theme(lv->ui), THEME_SCALE));
+	mvwaddstr(win, 0, col, "mm");
+	for (double mm = step; mm < depth; mm += step) {
+		int row = live_frame_row_to_cell(lv, mm / f->spacing_mm[1]);
+
+		if (row < 1 || row - 1 >= getmaxy(win))
+			continue;
+		snprintf(label, sizeof(label), "-%.0f", mm);
+		mvwaddstr(win, row - 1, col, label);
+	}
+}
+
+void live_draw(struct ui *ui, void *state, WINDOW *win)
+{
+	struct live *lv = state;
+	int width = getmaxx(win);
+	int panel_col = lv->area.cols + (width >= 40 ? LIVE_SCALE_COLS : 0);
+	int row = 0;
+
+	(void)ui;
+	if (atomic_load(&lv->frozen))
+		pthread_mutex_lock(&lv->cine_lock);
+	if (width >= 40 && lv->area.rows > 0)
+		draw_scale(lv, win, lv->area.cols);
+	if (atomic_load(&lv->frozen))
+		pthread_mutex_unlock(&lv->cine_lock);
+	if (width >= 60) {
+		draw_panel_image(lv, win, &row, panel_col + 1, LIVE_PANEL_COLS - 1);
+		draw_panel_link(lv, win, &row, panel_col + 1, LIVE_PANEL_COLS - 1);
+	}
+	wattrset(win, A_NORMAL);
+}
+
+void live_status(struct ui *ui, void *state, char *out, size_t outlen)
+{
+	struct live *lv = state;
+	const struct scanner_stats *s = &lv->link;
+	char battery[32] = "";
+	char raw[512];
+	double fps = ui_now_ms() - lv->last_paint_ms > 2000 ? 0.0 : lv->fps;
+
+	(void)ui;
+	if (s->battery_pct >= 0)
+		snprintf(battery, sizeof(battery), " | bat %d%% %.1fC", s->battery_pct, s->temperature_c);
+	snprintf(raw, sizeof(raw), "%s %.1f fps | age %.0f ms | %s %s | %s%s",
+		atomic_load(&lv->frozen) ? "FROZEN" : "LIVE", fps, lv->frame_age_ms,
+		lv->scanner ? scanner_state_name(s->state) : "test",
+		lv->scanner ? (s->tls[0] ? s->tls : "-") : lv->opt.test_source,
+		s->serial[0] ? s->serial : "-", battery);
+	sanitize_str(raw, out, outlen);
+}

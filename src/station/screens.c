@@ -1,0 +1,258 @@
+/* `sonoterm` without a subcommand: reads the screen options and the
+ * configuration, probes the terminal, then runs the ncurses shell with the
+ * live screen. */
+#include "config.h"
+
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "sono/cli.h"
+#include "sono/config.h"
+#include "sono/error.h"
+#include "sono/log.h"
+#include "station/commands.h"
+#include "station/live.h"
+
+/* Keys of the station configuration file that the screens read. */
+static const struct config_key screen_keys[] = {
+	{ "ui", "theme", "colour theme name" },
+	{ "ui", "render", "auto, sixel, halfblock or ascii" },
+	{ "ui", "cine_seconds", "length of the cine buffer in seconds (0.5 to 120)" },
+	{ "ui", "cine_megabytes", "memory for the cine buffer in MiB (8 to 4096)" },
+	{ "ui", "mouse", "yes or no" },
+	{ "ui", "log_level", "error, warn, notice, info or debug" },
+	{ "scanner", "address", "HOST:PORT of the paired scanner" },
+	{ "scanner", "pin", "the scanner certificate's SHA256:HEX fingerprint" },
+	{ NULL, NULL, NULL },
+};
+
+struct screen_args {
+	const char *scanner;
+	const char *pin;
+	const char *render;
+	const char *theme;
+	const char *config;
+	const char *test_source;
+	const char *log_level;
+	double cine_seconds;
+	long cine_megabytes;
+	int insecure;
+	int mouse;
+};
+
+enum {
+	OPT_SCANNER = 256, OPT_PIN, OPT_RENDER, OPT_THEME, OPT_CONFIG, OPT_DATA_DIR,
+	OPT_TEST_SOURCE, OPT_CINE_SECONDS, OPT_INSECURE, OPT_NO_MOUSE, OPT_LOG_LEVEL,
+};
+
+static const struct option long_options[] = {
+	{ "scanner", required_argument, NULL, OPT_SCANNER },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "render", required_argument, NULL, OPT_RENDER },
+	{ "theme", required_argument, NULL, OPT_THEME },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+	{ "test-source", required_argument, NULL, OPT_TEST_SOURCE },
+	{ "cine-seconds", required_argument, NULL, OPT_CINE_SECONDS },
+	{ "insecure-igtl", no_argument, NULL, OPT_INSECURE },
+	{ "no-mouse", no_argument, NULL, OPT_NO_MOUSE },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= 0.5 && v <= 120.0))
+		return SONO_EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct screen_args *a)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SCANNER: a->scanner = optarg; break;
+		case OPT_PIN: a->pin = optarg; break;
+		case OPT_RENDER: a->render = optarg; break;
+		case OPT_THEME: a->theme = optarg; break;
+		case OPT_CONFIG: a->config = optarg; break;
+		case OPT_DATA_DIR: break; /* read by the store screens */
+		case OPT_TEST_SOURCE: a->test_source = optarg; break;
+		case OPT_INSECURE: a->insecure = 1; break;
+		case OPT_NO_MOUSE: a->mouse = 0; break;
+		case OPT_LOG_LEVEL: a->log_level = optarg; break;
+		case OPT_CINE_SECONDS:
+			if (parse_seconds(optarg, &a->cine_seconds) < 0) {
+				cli_usage_error("sonoterm", "invalid --cine-seconds '%s' (0.5 to 120)", optarg);
+				return SONO_EINVAL;
+			}
+			break;
+		default:
+			cli_usage_error("sonoterm", "invalid option");
+			return SONO_EINVAL;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error("sonoterm", "unexpected argument '%s'", argv[optind]);
+		return SONO_EINVAL;
+	}
+	return 0;
+}
+
+/* Fills the settings the command line left unset from the configuration
+ * file.  Returns 0 or SONO_EINVAL after printing the file's error. */
+static int apply_config(struct screen_args *a, struct config *cfg)
+{
+	char path[4096], err[512];
+	const char *v;
+	int rc = 0;
+
+	config_init(cfg, screen_keys);
+	if (!a->config && config_default_path("sonoterm", path, sizeof(path)) < 0)
+		return 0;
+	if (config_load(cfg, a->config ? a->config : path, !a->config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sonoterm: %s\n", err);
+		return SONO_EINVAL;
+	}
+	if (!a->theme)
+		a->theme = config_get(cfg, "ui", "theme");
+	if (!a->render)
+		a->render = config_get(cfg, "ui", "render");
+	if (!a->log_level)
+		a->log_level = config_get(cfg, "ui", "log_level");
+	if (!a->scanner)
+		a->scanner = config_get(cfg, "scanner", "address");
+	if (!a->pin)
+		a->pin = config_get(cfg, "scanner", "pin");
+	v = config_get(cfg, "ui", "mouse");
+	if (v && !strcasecmp(v, "no"))
+		a->mouse = 0;
+	v = config_get(cfg, "ui", "cine_seconds");
+	if (v && a->cine_seconds == 0 && parse_seconds(v, &a->cine_seconds) < 0) {
+		fprintf(stderr, "sonoterm: %s: invalid ui.cine_seconds '%s' (0.5 to 120)\n", cfg->path, v);
+		return SONO_EINVAL;
+	}
+	a->cine_megabytes = config_get_long(cfg, "ui", "cine_megabytes",
+		(long)(CINE_BYTES_DEFAULT >> 20), 8, 4096, &rc);
+	if (rc < 0)
+		fprintf(stderr, "sonoterm: %s: invalid ui.cine_megabytes (8 to 4096)\n", cfg->path);
+	return rc;
+}
+
+/* Checks the settings and turns them into live options. */
+static int build_options(const struct screen_args *a, struct live_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->cine_seconds = a->cine_seconds > 0 ? a->cine_seconds : CINE_SECONDS_DEFAULT;
+	opt->cine_bytes = (size_t)a->cine_megabytes << 20;
+	opt->test_source = a->test_source;
+	opt->insecure_igtl = a->insecure;
+	if (render_mode_parse(a->render ? a->render : "auto", &opt->render) < 0) {
+		cli_usage_error("sonoterm", "invalid --render '%s' (auto, sixel, halfblock or ascii)",
+			a->render);
+		return SONO_EINVAL;
+	}
+	if (a->test_source)
+		return 0;
+	if (!a->scanner) {
+		cli_usage_error("sonoterm", "no scanner given: use --scanner HOST:PORT --pin SHA256:HEX");
+		return SONO_EINVAL;
+	}
+	if (cli_parse_hostport(a->scanner, opt->host, sizeof(opt->host), &opt->port) < 0) {
+		cli_usage_error("sonoterm", "invalid --scanner '%s' (expected HOST:PORT)", a->scanner);
+		return SONO_EINVAL;
+	}
+	if (!a->insecure && (!a->pin || tls_pin_normalize(a->pin, opt->pin) < 0)) {
+		cli_usage_error("sonoterm", "missing or invalid --pin (expected SHA256: and 64 hex digits)");
+		return SONO_EINVAL;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	printf("Usage: sonoterm --scanner HOST:PORT --pin SHA256:HEX [OPTION]...\n"
+		"       sonoterm --test-source PATTERN [OPTION]...\n"
+		"Open the live scanning screen.\n\n"
+		"  --scanner HOST:PORT    the paired scanner\n"
+		"  --pin SHA256:HEX       the scanner certificate's fingerprint\n"
+		"  --insecure-igtl        plain TCP to an OpenIGTLink server (lab use only)\n"
+		"  --render MODE          auto, sixel, halfblock or ascii (default auto)\n"
+		"  --theme NAME           dark, high-contrast, night, mono or a file path\n"
+		"  --cine-seconds N       length of the cine buffer (default 10)\n"
+		"  --test-source PATTERN  synthetic frames instead of a scanner: pattern,\n"
+		"                         black, white, 1x1, 641x479, colour or large\n"
+		"  --no-mouse             do not enable mouse reporting\n"
+		"  --log-level LEVEL      error, warn, notice (default), info or debug\n"
+		"  --config FILE          configuration file (default\n"
+		"                         $XDG_CONFIG_HOME/sonoterm/sonoterm.conf)\n\n"
+		"The log goes to $XDG_STATE_HOME/sonoterm/sonoterm.log while the screens\n"
+		"are open.  Press F1 on any screen for its keys.\n");
+}
+
+static int run_screens(const struct screen_args *a, const struct live_options *opt_in)
+{
+	struct ui_options uo = { a->theme, a->mouse };
+	struct live_options opt = *opt_in;
+	struct termcaps caps;
+	int status = EXIT_OK, sig;
+	char err[512] = "";
+	struct live *lv;
+	struct ui *ui;
+
+	setlocale(LC_ALL, "");
+	if (termcaps_detect(&caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
+		fprintf(stderr, "sonoterm: could not query the terminal; using a text renderer\n");
+	ui = ui_open(&uo);
+	if (!ui)
+		return EXIT_FAILURE_RUN;
+	opt.exit_status = &status;
+	lv = live_new(ui, &opt, &caps, err, sizeof(err));
+	if (!lv) {
+		ui_close(ui);
+		fprintf(stderr, "sonoterm: %s\n", err);
+		return EXIT_FAILURE_RUN;
+	}
+	ui_push(ui, &live_screen, lv);
+	sig = ui_run(ui);
+	ui_close(ui);
+	return sig ? 128 + sig : status;
+}
+
+int cmd_screens(int argc, char **argv)
+{
+	struct screen_args a = { .mouse = 1 };
+	struct live_options opt;
+	enum log_level level;
+	struct config cfg;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage();
+			return EXIT_OK;
+		}
+	}
+	if (parse_args(argc, argv, &a) < 0 || apply_config(&a, &cfg) < 0 ||
+	    build_options(&a, &opt) < 0)
+		return EXIT_USAGE;
+	if (a.log_level) {
+		if (log_parse_level(a.log_level, &level) < 0) {
+			cli_usage_error("sonoterm", "invalid log level '%s'", a.log_level);
+			return EXIT_USAGE;
+		}
+		log_set_level(level);
+	}
+	return run_screens(&a, &opt);
+}

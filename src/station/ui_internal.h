@@ -1,0 +1,52 @@
+/* The shell's state, shared by ui.c (lifecycle), ui_draw.c (status line,
+ * key bar, help) and ui_loop.c (main loop).  Not for screens: they use ui.h. */
+#ifndef STATION_UI_INTERNAL_H
+#define STATION_UI_INTERNAL_H
+
+#include "station/ui.h"
+
+#define UI_STACK_MAX 16
+#define UI_MESSAGE_MS 4000
+#define UI_IDLE_MS 1000
+
+struct ui_layer {
+	const struct ui_screen *screen;
+	void *state;
+};
+
+struct ui {
+	SCREEN *term;
+	WINDOW *body;             /* derwin of stdscr between status line and key bar */
+	struct theme theme;
+	struct ui_layer stack[UI_STACK_MAX];
+	int depth;
+	int wake[2];              /* wakeup pipe: [0] polled, [1] written by ui_wakeup */
+	struct ui_rect image;     /* cells ncurses must leave alone; rows == 0: none */
+	int full;                 /* clear and re-emit the image on the next render */
+	int help_visible;
+	int help_top;             /* first help line shown */
+	int quit;
+	int mouse;
+	char message[256];        /* sanitised text shown in the status line */
+	long long message_until;  /* ui_now_ms() when the message expires */
+};
+
+/* Pops and destroys the top screen; requests a full redraw. */
+void ui_pop_screen(struct ui *ui);
+
+/* Draws status line, body, key bar and help overlay, flushes ncurses, then
+ * lets the top screen paint its image area. */
+void ui_render(struct ui *ui);
+
+/* Handles a key from wgetch(): help, mouse, resize, screen keys and the
+ * shell's defaults.  Returns UI_ACT_* flags. */
+int ui_dispatch_key(struct ui *ui, int key);
+
+/* Returns the signal number that SIGINT, SIGTERM or SIGHUP delivered since
+ * the last call, or 0. */
+int ui_take_signal(void);
+
+/* Returns the key of key bar slot at column col, or 0 when none. */
+int ui_keybar_key_at(const struct ui *ui, int col);
+
+#endif

@@ -1,0 +1,190 @@
+/* The shell's main loop and key dispatch. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sono/log.h"
+#include "station/ui.h"
+#include "station/ui_internal.h"
+
+#define KEY_CTRL_L 12
+
+static struct ui_layer *top_layer(struct ui *ui)
+{
+	return ui->depth > 0 ? &ui->stack[ui->depth - 1] : NULL;
+}
+
+static void handle_resize(struct ui *ui)
+{
+	struct ui_layer *top = top_layer(ui);
+
+	if (ui->body)
+		delwin(ui->body);
+	ui->body = derwin(stdscr, LINES > 2 ? LINES - 2 : 1, COLS, LINES > 2 ? 1 : 0, 0);
+	if (!ui->body) {
+		LOG_ERROR("cannot create the body window for %dx%d", COLS, LINES);
+		abort();
+	}
+	ui->image.rows = 0;
+	LOG_INFO("terminal resized to %dx%d", COLS, LINES);
+	if (top && top->screen->resize)
+		top->screen->resize(ui, top->state, LINES, COLS);
+}
+
+static int help_key(struct ui *ui, int key)
+{
+	switch (key) {
+	case KEY_UP:
+		if (ui->help_top > 0)
+			ui->help_top--;
+		return UI_ACT_REDRAW;
+	case KEY_DOWN:
+		ui->help_top++;
+		return UI_ACT_REDRAW;
+	case KEY_PPAGE:
+		ui->help_top = ui->help_top > 10 ? ui->help_top - 10 : 0;
+		return UI_ACT_REDRAW;
+	case KEY_NPAGE:
+		ui->help_top += 10;
+		return UI_ACT_REDRAW;
+	default:
+		ui->help_visible = 0;
+		return UI_ACT_FULL;
+	}
+}
+
+/* Turns a mouse event into a key (a key bar click) or a click callback.
+ * Returns the key, or 0 with *act set when the event was used otherwise. */
+static int mouse_event(struct ui *ui, int *act)
+{
+	struct ui_layer *top = top_layer(ui);
+	MEVENT ev;
+
+	*act = UI_ACT_NONE;
+	if (getmouse(&ev) != OK || !(ev.bstate & BUTTON1_PRESSED))
+		return 0;
+	if (ev.y == LINES - 1)
+		return ui_keybar_key_at(ui, ev.x);
+	if (ui->help_visible) {
+		ui->help_visible = 0;
+		*act = UI_ACT_FULL;
+		return 0;
+	}
+	if (ev.y >= 1 && ev.y < LINES - 1 && top && top->screen->click)
+		*act = top->screen->click(ui, top->state, ev.y, ev.x);
+	return 0;
+}
+
+static int shell_default(struct ui *ui, int key)
+{
+	switch (key) {
+	case KEY_F(1):
+	case '?':
+		ui->help_visible = 1;
+		ui->help_top = 0;
+		return UI_ACT_FULL;
+	case KEY_F(10):
+	case 'q':
+	case 'Q':
+		return ui->depth > 1 ? UI_ACT_POP : UI_ACT_QUIT;
+	case KEY_CTRL_L:
+		return UI_ACT_FULL;
+	default:
+		return UI_ACT_NONE;
+	}
+}
+
+int ui_dispatch_key(struct ui *ui, int key)
+{
+	struct ui_layer *top;
+	int act;
+
+	if (key == KEY_RESIZE) {
+		handle_resize(ui);
+		return UI_ACT_FULL;
+	}
+	if (key == KEY_MOUSE) {
+		key = mouse_event(ui, &act);
+		if (!key)
+			return act;
+	}
+	if (ui->help_visible)
+		return help_key(ui, key);
+
+	top = top_layer(ui);
+	act = top && top->screen->key ? top->screen->key(ui, top->state, key) : UI_ACT_NONE;
+	if (act & UI_ACT_HANDLED)
+		return act;
+	return act | shell_default(ui, key);
+}
+
+static void apply_actions(struct ui *ui, int act)
+{
+	if (act & UI_ACT_FULL)
+		ui->full = 1;
+	if (act & UI_ACT_POP)
+		ui_pop_screen(ui);
+	if (act & UI_ACT_QUIT)
+		ui->quit = 1;
+}
+
+static int loop_timeout(struct ui *ui)
+{
+	struct ui_layer *top = top_layer(ui);
+	long long now = ui_now_ms();
+	int timeout = UI_IDLE_MS;
+
+	if (top && top->screen->timeout_ms) {
+		int t = top->screen->timeout_ms(ui, top->state);
+
+		if (t >= 0 && t < timeout)
+			timeout = t;
+	}
+	if (ui->message_until > now && ui->message_until - now < timeout)
+		timeout = (int)(ui->message_until - now);
+	return timeout;
+}
+
+/* Sleeps until a key, a wakeup or the timeout, then empties the pipe. */
+static void wait_events(struct ui *ui)
+{
+	struct pollfd fds[2] = {
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+		{ .fd = ui->wake[0], .events = POLLIN },
+	};
+	char drain[64];
+
+	if (poll(fds, 2, loop_timeout(ui)) < 0 && errno != EINTR)
+		LOG_WARN("poll failed: %s", strerror(errno));
+	if (fds[1].revents & POLLIN) {
+		while (read(ui->wake[0], drain, sizeof(drain)) > 0)
+			;
+	}
+}
+
+int ui_run(struct ui *ui)
+{
+	struct ui_layer *top;
+	int sig = 0;
+	int key;
+
+	while (!ui->quit && ui->depth > 0) {
+		ui_render(ui);
+		wait_events(ui);
+		sig = ui_take_signal();
+		if (sig) {
+			LOG_NOTICE("signal %d received; closing the screens", sig);
+			break;
+		}
+		while (!ui->quit && ui->depth > 0 && (key = wgetch(stdscr)) != ERR)
+			apply_actions(ui, ui_dispatch_key(ui, key));
+		top = top_layer(ui);
+		if (!ui->quit && top && top->screen->tick)
+			apply_actions(ui, top->screen->tick(ui, top->state));
+	}
+	return sig;
+}
