@@ -5,8 +5,10 @@
  * statements into a transaction.  struct db_ops is the backend's table; the
  * only backend today is SQLCipher (db_sqlcipher.c), and a PostgreSQL backend
  * would implement the same table.  The SQL the modules send sticks to what
- * both engines accept: "?" placeholders, INTEGER/TEXT/BLOB columns, and
- * INSERT ... ON CONFLICT upserts (a PostgreSQL backend rewrites "?" to "$n").
+ * both engines accept: "?" placeholders and INTEGER/TEXT/BLOB columns (a
+ * PostgreSQL backend rewrites "?" to "$n" and BLOB to BYTEA).  SQLCipher 3.4
+ * is built on SQLite 3.15, which has no upsert, so an upsert is an UPDATE
+ * followed, when db_changes() is 0, by an INSERT in the same transaction.
  *
  * Thread safety: one struct db may be shared by all worker threads.  The
  * SQLCipher backend serialises statements on one connection with a recursive
@@ -45,7 +47,13 @@ struct db_value {
 #define DB_V_NULL ((struct db_value){ .type = DB_NULL })
 #define DB_V_INT(v) ((struct db_value){ .type = DB_INT, .i = (v) })
 /* A NULL string binds SQL NULL. */
-#define DB_V_TEXT(s) ((struct db_value){ .type = (s) ? DB_TEXT : DB_NULL, .text = (s) })
+static inline struct db_value db_v_text(const char *s)
+{
+	struct db_value v = { .type = s ? DB_TEXT : DB_NULL, .text = s };
+
+	return v;
+}
+#define DB_V_TEXT(s) db_v_text(s)
 #define DB_V_BLOB(p, n) ((struct db_value){ .type = DB_BLOB, .blob = (p), .len = (n) })
 
 /* Called once per result row.  Return 0 to continue, 1 to stop early without
@@ -114,6 +122,12 @@ struct db_text_out {
 };
 /* Copies a TEXT first column; a value that does not fit returns SONO_ETOOBIG. */
 int db_row_text(void *arg, const struct db_value *cols, size_t ncols);
+
+/* Reads and writes the meta table of small named values (schema_version,
+ * hostname).  db_meta_get returns 0, SONO_ENOTFOUND, or SONO_ETOOBIG when
+ * the value does not fit in size bytes. */
+int db_meta_get(struct db *db, const char *key, char *buf, size_t size);
+int db_meta_set(struct db *db, const char *key, const char *value);
 
 /* Returns the current time in seconds since the epoch; tests override it
  * with db_set_clock() to exercise expiry without sleeping. */
