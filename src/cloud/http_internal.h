@@ -3,6 +3,7 @@
 #ifndef SONO_CLOUD_HTTP_INTERNAL_H
 #define SONO_CLOUD_HTTP_INTERNAL_H
 
+#include <netdb.h>
 #include <pthread.h>
 #include <stddef.h>
 
@@ -55,7 +56,7 @@ struct cloud_http {
 	cloud_http_handler handler;
 	void *handler_arg;
 	int listen_fd;
-	char address[HTTP_PEER_MAX + 16];
+	char address[NI_MAXHOST + NI_MAXSERV + 4];
 	struct http_worker workers[CLOUD_HTTP_WORKERS_MAX];
 	struct http_slow slow;
 };
