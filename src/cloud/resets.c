@@ -61,6 +61,14 @@ static int send_message(const struct resets_mail *mail, const struct account *a,
 	return rc;
 }
 
+/* Lifetime of reset (not enrolment) tokens; see resets_set_reset_seconds. */
+static int64_t reset_seconds = RESETS_RESET_SECONDS;
+
+void resets_set_reset_seconds(int64_t seconds)
+{
+	reset_seconds = seconds;
+}
+
 static int insert_token(struct db *db, int64_t user_id, enum resets_kind kind,
 	const uint8_t digest[CRYPTO_SHA256_LEN], int64_t *row_id)
 {
@@ -68,7 +76,7 @@ static int insert_token(struct db *db, int64_t user_id, enum resets_kind kind,
 	struct db_value v[5] = {
 		DB_V_BLOB(digest, CRYPTO_SHA256_LEN), DB_V_INT(user_id), DB_V_TEXT(kind_name(kind)),
 		DB_V_INT(now),
-		DB_V_INT(now + (kind == RESETS_ENROL ? RESETS_ENROL_SECONDS : RESETS_RESET_SECONDS)),
+		DB_V_INT(now + (kind == RESETS_ENROL ? RESETS_ENROL_SECONDS : reset_seconds)),
 	};
 	struct db_value key = DB_V_BLOB(digest, CRYPTO_SHA256_LEN);
 	int rc;

@@ -37,6 +37,12 @@ struct resets_mail {
 int resets_issue(struct db *db, const struct resets_mail *mail, int64_t user_id,
 	enum resets_kind kind, const char *actor, const char *addr);
 
+/* Sets the lifetime in seconds of reset tokens issued from now on by this
+ * process (default RESETS_RESET_SECONDS).  `sonocloud serve
+ * --reset-lifetime` calls it once at start-up, before any thread runs, so
+ * tests can watch a token expire. */
+void resets_set_reset_seconds(int64_t seconds);
+
 /* The public "forgot password" request: looks up name_or_email (a user name
  * or an email address) and issues a reset when it names an enabled account.
  * Returns 0 whether or not an account matched, so callers answer the same

@@ -15,6 +15,7 @@
 #include "sono/log.h"
 #include "sono/tls.h"
 #include "cloud/http.h"
+#include "cloud/resets.h"
 #include "cloud/routes.h"
 #include "cloud/server.h"
 
@@ -35,6 +36,7 @@ struct serve_options {
 	enum log_level log_level;
 	struct cloud_http_options http;
 	struct sessions_limits limits;
+	long reset_seconds;
 	char host[256];
 	char cert_buf[SERVE_PATH_MAX];
 	char key_buf[SERVE_PATH_MAX];
@@ -62,6 +64,7 @@ static void serve_usage(FILE *out)
 		"  --request-timeout SEC   time allowed for one whole request (default 30)\n"
 		"  --session-idle SEC      session idle expiry (default %d)\n"
 		"  --session-absolute SEC  session absolute expiry (default %d)\n"
+		"  --reset-lifetime SEC    lifetime of password reset links (default %d)\n"
 		"  --log-file FILE         log to FILE (mode 0600) instead of stderr\n"
 		"  --log-level LEVEL       error, warn, notice, info or debug (default notice)\n"
 		"  -h, --help              show this help and exit\n"
@@ -69,7 +72,7 @@ static void serve_usage(FILE *out)
 		"Exit status: 0 after a clean stop, 1 when the server fails, 2 for a usage\n"
 		"error, 3 when the certificate or key cannot be used.\n",
 		CLOUD_HTTP_WORKERS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX,
-		SESSIONS_IDLE_DEFAULT, SESSIONS_ABSOLUTE_DEFAULT);
+		SESSIONS_IDLE_DEFAULT, SESSIONS_ABSOLUTE_DEFAULT, RESETS_RESET_SECONDS);
 }
 
 /* Parses a decimal integer option in [min, max]. */
@@ -89,7 +92,7 @@ static int serve_number(const char *name, const char *text, long min, long max, 
 
 enum {
 	OPT_DATA_DIR = 256, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_OUTBOX, OPT_PUBLIC_HOST,
-	OPT_WORKERS, OPT_SLOW, OPT_TIMEOUT, OPT_IDLE, OPT_ABSOLUTE, OPT_LOG_FILE, OPT_LOG_LEVEL,
+	OPT_WORKERS, OPT_SLOW, OPT_TIMEOUT, OPT_IDLE, OPT_ABSOLUTE, OPT_RESET_LIFETIME, OPT_LOG_FILE, OPT_LOG_LEVEL,
 };
 
 static const struct option serve_longopts[] = {
@@ -104,6 +107,7 @@ static const struct option serve_longopts[] = {
 	{ "request-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "session-idle", required_argument, NULL, OPT_IDLE },
 	{ "session-absolute", required_argument, NULL, OPT_ABSOLUTE },
+	{ "reset-lifetime", required_argument, NULL, OPT_RESET_LIFETIME },
 	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -132,6 +136,10 @@ static int serve_set_number(struct serve_options *o, int opt, const char *arg)
 	case OPT_IDLE:
 		rc = serve_number("--session-idle", arg, 1, 7 * 86400, &v);
 		o->limits.idle_seconds = v;
+		return rc;
+	case OPT_RESET_LIFETIME:
+		rc = serve_number("--reset-lifetime", arg, 1, 7 * 86400, &v);
+		o->reset_seconds = v;
 		return rc;
 	default:
 		rc = serve_number("--session-absolute", arg, 1, 30 * 86400, &v);
@@ -199,6 +207,7 @@ static int serve_parse(struct serve_options *o, int argc, char **argv)
 	o->log_level = LOG_LEVEL_NOTICE;
 	o->limits.idle_seconds = SESSIONS_IDLE_DEFAULT;
 	o->limits.absolute_seconds = SESSIONS_ABSOLUTE_DEFAULT;
+	o->reset_seconds = RESETS_RESET_SECONDS;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", serve_longopts, NULL)) != -1) {
 		if (opt == 'h') {
@@ -251,6 +260,7 @@ static int serve_open_storage(struct serve_options *o, struct cloud_app *app)
 			o->http.port);
 		o->public_host = o->public_host_buf;
 	}
+	resets_set_reset_seconds(o->reset_seconds);
 	app->outbox_dir = o->outbox;
 	app->public_host = o->public_host;
 	app->limits = o->limits;
