@@ -1,0 +1,156 @@
+#!/bin/sh
+# The station's text screens driven through tmux against a real sonoprobe:
+# status line, key bar, F1 help, controls, resize, terminal restore after
+# q, Ctrl-C and a crash signal, and the ASCII fallback for TERM=linux and
+# TERM=vt100.
+. "$top_srcdir/tests/integration/lib.sh"
+
+command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
+
+TMUX_SOCKET="sono-ui-$$"
+tmx() {
+	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
+}
+stop_tmux() {
+	tmx kill-server 2>/dev/null
+	cleanup
+}
+trap stop_tmux EXIT
+
+pane() {
+	tmx capture-pane -p -t ui
+}
+
+# wait_pane PATTERN [SECONDS]: waits until the pane shows an extended
+# regular expression.
+wait_pane() {
+	i=0
+	while [ "$i" -lt $((${2:-10} * 20)) ]; do
+		pane | grep -Eq -- "$1" && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "--- pane while waiting for: $1" >&2
+	pane >&2
+	return 1
+}
+
+pane_flags() {
+	tmx display-message -p -t ui '#{alternate_on} #{cursor_flag} #{mouse_any_flag}'
+}
+
+"$SONOPROBE" --source phantom --listen 127.0.0.1:0 --identity "$TEST_TMP/probe" \
+	--serial UI-TMUX-1 --duration 300 >"$TEST_TMP/probe.out" 2>"$TEST_TMP/probe.err" &
+track $!
+wait_for_line "$TEST_TMP/probe.out" 20 '^listening ' || {
+	cat "$TEST_TMP/probe.err" >&2
+	fail "sonoprobe did not start"
+	finish
+}
+ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
+PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
+
+# A shell with a known prompt, so the test can see it return.
+cat >"$TEST_TMP/env.sh" <<EOF
+export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
+export XDG_DATA_HOME='$TEST_TMP/data' SONO_THEME_DIR='$top_srcdir/themes'
+export PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
+EOF
+STATION="$SONOTERM --scanner $ADDR --pin $PIN --log-level info"
+tmx new-session -d -s ui -x 120 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
+wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+
+start_station() {
+	tmx send-keys -t ui "clear; $1 $STATION; echo EXIT=\$?" Enter
+}
+
+# --- startup: status line, side panel and key bar
+start_station ""
+check "status line shows the live screen" wait_pane '^ Sonoterm \| Live \| LIVE' 10
+check "status line shows a connected TLS 1.3 link" wait_pane 'connected TLSv1\.3' 10
+check "status line shows the scanner serial" wait_pane 'UI-TMUX-1' 10
+check "key bar shows F1 Help" wait_pane '^F1Help +F2Render +F3Freeze' 5
+check "key bar shows F10 Quit" wait_pane 'F10Quit *$' 5
+check "panel shows the TLS cipher" wait_pane 'TLS_(AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' 5
+check "frames are painted" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
+check "battery and temperature arrive" wait_pane 'bat [0-9]+% [0-9.]+C' 10
+
+# --- F1 help over the live screen, closed by any key
+tmx send-keys -t ui F1
+check "F1 opens the help" wait_pane 'Help: Live' 3
+check "help lists the freeze key" wait_pane 'Space or F3 +freeze' 3
+tmx send-keys -t ui Escape
+sleep 0.3
+check "any key closes the help" sh -c "! tmux -L $TMUX_SOCKET capture-pane -p -t ui | grep -q 'Help: Live'"
+
+# --- controls: gain, depth, preset, freeze, scrub, capture
+tmx send-keys -t ui +
+check "gain key raises the gain by 2 dB" wait_pane 'Gain +\+2 dB' 2
+tmx send-keys -t ui Down
+check "Down key deepens by 10 mm" wait_pane 'Depth +110 mm' 2
+tmx send-keys -t ui p
+check "p selects the next preset" wait_pane 'Preset +obstetric' 2
+tmx send-keys -t ui Space
+check "Space freezes" wait_pane 'State +FROZEN [0-9]+/[0-9]+' 2
+before=$(pane | sed -n 's/.*FROZEN \([0-9]*\)\/.*/\1/p' | head -n 1)
+tmx send-keys -t ui Left Left
+check "Left scrubs back through the cine" wait_pane "FROZEN $((before - 2))/" 2
+tmx send-keys -t ui m m
+check "two caliper points give a distance in mm" wait_pane 'A-B [0-9]+\.[0-9] mm' 2
+tmx send-keys -t ui s
+check "s captures a still" wait_pane '1 stills, 0 cines' 2
+tmx send-keys -t ui c
+check "c captures the cine" wait_pane '1 stills, 1 cines' 5
+tmx send-keys -t ui Space
+check "Space unfreezes" wait_pane 'State +LIVE' 2
+
+# --- resize: the layout follows and the key bar stays on the last row
+tmx resize-window -t ui -x 90 -y 30
+check "resize keeps the status line" wait_pane '^ Sonoterm \| Live' 3
+sleep 0.5
+check "resize moves the key bar to the new last row" \
+	sh -c "tmux -L $TMUX_SOCKET capture-pane -p -t ui | sed -n 30p | grep -q '^F1'"
+check "frames are still painted after the resize" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 5
+tmx resize-window -t ui -x 120 -y 40
+
+# --- q restores the terminal
+tmx send-keys -t ui q
+check "q exits with status 0" wait_pane '^EXIT=0' 5
+check "the prompt returns after q" wait_pane 'PROMPT\$ *$' 3
+check "alternate screen off, cursor on, mouse off after q" \
+	sh -c "[ \"\$(tmux -L $TMUX_SOCKET display-message -p -t ui '#{alternate_on} #{cursor_flag} #{mouse_any_flag}')\" = '0 1 0' ]"
+
+# --- Ctrl-C restores the terminal
+start_station ""
+wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
+tmx send-keys -t ui C-c
+check "Ctrl-C exits with status 130" wait_pane '^EXIT=130' 5
+check "terminal restored after Ctrl-C" sh -c "[ \"\$(tmux -L $TMUX_SOCKET display-message -p -t ui '#{alternate_on} #{cursor_flag} #{mouse_any_flag}')\" = '0 1 0' ]"
+
+# --- a crash signal restores the terminal before the default action
+start_station ""
+wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
+shell_pid=$(tmx display-message -p -t ui '#{pane_pid}')
+station_pid=$(ps -o pid= --ppid "$shell_pid" | tr -d ' ' | head -n 1)
+if [ -n "$station_pid" ]; then
+	kill -ABRT "$station_pid"
+	check "SIGABRT ends the station" wait_pane '^EXIT=(134|6|1)' 10
+	check "terminal restored after SIGABRT" sh -c "[ \"\$(tmux -L $TMUX_SOCKET display-message -p -t ui '#{alternate_on} #{cursor_flag} #{mouse_any_flag}')\" = '0 1 0' ]"
+else
+	fail "station process not found under pane shell $shell_pid"
+fi
+
+# --- TERM=linux and TERM=vt100 fall back to ASCII
+for term in linux vt100; do
+	start_station "TERM=$term"
+	check "TERM=$term shows the status line" wait_pane '^ Sonoterm \| Live' 10
+	check "TERM=$term selects the ASCII renderer" wait_pane 'Render +ascii' 5
+	check "TERM=$term paints frames" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
+	tmx send-keys -t ui q
+	check "TERM=$term exits with status 0" wait_pane '^EXIT=0' 5
+done
+
+check "the log file was written under XDG_STATE_HOME" \
+	grep -q 'live screen opened' "$TEST_TMP/state/sonoterm/sonoterm.log"
+check "nothing from the log reached the terminal" sh -c "! tmux -L $TMUX_SOCKET capture-pane -p -S - -t ui | grep -q 'notice'"
+finish
