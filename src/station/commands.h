@@ -14,6 +14,8 @@ int cmd_screens(int argc, char **argv);
 
 int cmd_doctor(int argc, char **argv);
 int cmd_link_test(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_exams(int argc, char **argv);
 /* station-command-decls-end */
 
 #endif

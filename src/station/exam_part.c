@@ -28,6 +28,7 @@ struct exam_cine {
 	size_t frame_bytes;
 	uint32_t count;
 	uint64_t first_ns;
+	uint64_t last_ns;
 	double first_spacing[2];
 	uint64_t raw_bytes;
 	uint64_t stored_bytes;
@@ -313,9 +314,21 @@ int exam_cine_add(struct exam_cine *c, const struct frame *frame)
 		return rc;
 	}
 	c->count++;
+	c->last_ns = frame->timestamp_ns;
 	c->raw_bytes += c->frame_bytes;
 	c->stored_bytes += zlen;
 	return SONO_OK;
+}
+
+/* Returns the caller's frame rate, or for a cine without one the rate of its
+ * frame timestamps (0 for a still or a single frame). */
+static double frame_rate(const struct exam_cine *c)
+{
+	if (c->acq.frame_rate > 0 || c->kind == EXAM_PART_STILL)
+		return c->acq.frame_rate;
+	if (c->count < 2 || c->last_ns <= c->first_ns)
+		return 0;
+	return (c->count - 1) / ((double)(c->last_ns - c->first_ns) / 1e9);
 }
 
 static int finish_part(struct exam_cine *c, const char *sha_hex)
@@ -323,7 +336,7 @@ static int finish_part(struct exam_cine *c, const char *sha_hex)
 	static const char sql[] =
 		"UPDATE parts SET acquired_ns = ?2, spacing_x_mm = ?3, spacing_y_mm = ?4, width = ?5,"
 		" height = ?6, components = ?7, frame_count = ?8, raw_bytes = ?9, stored_bytes = ?10,"
-		" sha256 = ?11 WHERE id = ?1";
+		" sha256 = ?11, frame_rate = ?12 WHERE id = ?1";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -341,6 +354,7 @@ static int finish_part(struct exam_cine *c, const char *sha_hex)
 	sqlite3_bind_int64(st, 9, (int64_t)c->raw_bytes);
 	sqlite3_bind_int64(st, 10, (int64_t)c->stored_bytes);
 	sqlite3_bind_text(st, 11, sha_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 12, frame_rate(c));
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = store_fail(c->store, "finishing a part");
 	sqlite3_finalize(st);

@@ -11,6 +11,8 @@
 static const struct station_command commands[] = {
 	{ "doctor", cmd_doctor, "print what the station detects about the terminal and its peers" },
 	{ "link-test", cmd_link_test, "receive frames from a scanner and report link statistics" },
+	{ "capture", cmd_capture, "record a cine from a scanner into a new completed exam" },
+	{ "exams", cmd_exams, "list, check, complete or delete the exams in the station store" },
 	/* station-commands-end */
 	{ NULL, NULL, NULL },
 };

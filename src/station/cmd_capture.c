@@ -1,0 +1,383 @@
+/* sonoterm capture: record a cine of N frames from a scanner into a new,
+ * completed exam for the patient in a patient file, without the screens. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sono/cli.h"
+#include "sono/error.h"
+#include "sono/log.h"
+#include "station/commands.h"
+#include "station/exam.h"
+#include "station/scanner.h"
+#include "station/store_cli.h"
+
+#define CAPTURE_COMMAND "sonoterm capture"
+#define CAPTURE_DEFAULT_TIMEOUT_S 30
+
+struct capture_options {
+	struct scanner_config cfg;
+	struct store_cli store;
+	const char *patient_path;
+	const char *log_path;
+	const char *preset;
+	unsigned long frames;
+	unsigned long timeout_s;
+	double gain_db;
+	int have_gain;
+};
+
+static volatile sig_atomic_t capture_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+static void capture_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sonoterm capture --scanner HOST:PORT --pin SHA256:HEX --frames N\n"
+		"                        --patient FILE|- [OPTION]...\n"
+		"Record a cine of N frames into a new completed exam and print its UUID.\n"
+		"\n"
+		"      --scanner HOST:PORT    scanner address (IPv6 as [ADDR]:PORT)\n"
+		"      --pin SHA256:HEX       fingerprint of the scanner certificate\n"
+		"      --frames N             frames to record (1 to %d)\n"
+		"      --patient FILE         patient file of 'key = value' lines, or - for\n"
+		"                             standard input; keys: patient_id, family_name,\n"
+		"                             given_name, middle_name, birth_date (YYYY-MM-DD),\n"
+		"                             sex (M, F, O or unknown), accession,\n"
+		"                             referring_physician, indication, notes\n"
+		"      --preset NAME          exam type recorded with the exam (default none)\n"
+		"      --gain DB              set the scanner's gain in dB before recording\n"
+		"      --timeout SECONDS      give up after this long (default %d)\n"
+		"      --data-dir DIR         station database folder\n"
+		"                             (default $XDG_DATA_HOME/sonoterm)\n"
+		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
+		"      --log FILE             write the log to FILE instead of stderr\n"
+		"  -v, --verbose              log more detail\n"
+		"  -h, --help                 show this help and exit\n"
+		"\n"
+		"Patient data is read only from the file, never from the command line, where\n"
+		"other users of the machine could see it.\n"
+		"Exit status: 0 success, 1 failure, 2 usage or patient file error, 3 TLS or\n"
+		"pin failure or wrong store key, 4 scanner unreachable.\n",
+		EXAM_CINE_MAX_FRAMES, CAPTURE_DEFAULT_TIMEOUT_S);
+}
+
+static int parse_number(const char *arg, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(arg, &end, 10);
+	if (errno || *end || arg[0] == '\0' || arg[0] == '-' || value == 0 || value > max)
+		return SONO_EINVAL;
+	*out = value;
+	return SONO_OK;
+}
+
+static int parse_gain(const char *arg, struct capture_options *o)
+{
+	char *end;
+
+	errno = 0;
+	o->gain_db = strtod(arg, &end);
+	if (errno || *end || arg[0] == '\0' || o->gain_db < -30 || o->gain_db > 30)
+		return SONO_EINVAL;
+	o->have_gain = 1;
+	return SONO_OK;
+}
+
+/* Checks the options after parsing.  Returns EXIT_OK or EXIT_USAGE. */
+static int check_options(struct capture_options *o, const char *scanner, const char *pin)
+{
+	if (!scanner || cli_parse_hostport(scanner, o->cfg.host, sizeof(o->cfg.host), &o->cfg.port)) {
+		cli_usage_error(CAPTURE_COMMAND, "--scanner HOST:PORT is missing or invalid");
+		return EXIT_USAGE;
+	}
+	if (!pin || tls_pin_normalize(pin, o->cfg.pin) != 0) {
+		cli_usage_error(CAPTURE_COMMAND, "--pin SHA256:<64 hex digits> is missing or invalid");
+		return EXIT_USAGE;
+	}
+	if (o->frames == 0) {
+		cli_usage_error(CAPTURE_COMMAND, "--frames N is missing");
+		return EXIT_USAGE;
+	}
+	if (!o->patient_path) {
+		cli_usage_error(CAPTURE_COMMAND, "--patient FILE (or - for standard input) is missing");
+		return EXIT_USAGE;
+	}
+	if (o->preset && strlen(o->preset) >= EXAM_PRESET_MAX) {
+		cli_usage_error(CAPTURE_COMMAND, "--preset is longer than %d characters",
+			EXAM_PRESET_MAX - 1);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int parse_options(int argc, char **argv, struct capture_options *o, int *help)
+{
+	static const struct option longopts[] = {
+		{ "scanner", required_argument, NULL, 's' }, { "pin", required_argument, NULL, 'p' },
+		{ "frames", required_argument, NULL, 'n' }, { "patient", required_argument, NULL, 'P' },
+		{ "preset", required_argument, NULL, 'r' }, { "gain", required_argument, NULL, 'g' },
+		{ "timeout", required_argument, NULL, 't' }, { "data-dir", required_argument, NULL, 'd' },
+		{ "passphrase-file", required_argument, NULL, 'k' },
+		{ "log", required_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *scanner = NULL, *pin = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': scanner = optarg; break;
+		case 'p': pin = optarg; break;
+		case 'n':
+			if (parse_number(optarg, EXAM_CINE_MAX_FRAMES, &o->frames) != 0)
+				goto bad_number;
+			break;
+		case 't':
+			if (parse_number(optarg, 86400, &o->timeout_s) != 0)
+				goto bad_number;
+			break;
+		case 'g':
+			if (parse_gain(optarg, o) != 0)
+				goto bad_number;
+			break;
+		case 'P': o->patient_path = optarg; break;
+		case 'r': o->preset = optarg; break;
+		case 'd': o->store.data_dir = optarg; break;
+		case 'k': o->store.passphrase_file = optarg; break;
+		case 'l': o->log_path = optarg; break;
+		case 'v': log_set_level(LOG_LEVEL_INFO); break;
+		case 'h': *help = 1; return EXIT_OK;
+		default:
+			cli_usage_error(CAPTURE_COMMAND, "invalid option");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error(CAPTURE_COMMAND, "unexpected argument '%s'; patient data belongs in "
+			"the --patient file", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return check_options(o, scanner, pin);
+bad_number:
+	cli_usage_error(CAPTURE_COMMAND, "invalid number '%s'", optarg);
+	return EXIT_USAGE;
+}
+
+/* Reads and validates the patient file.  Returns EXIT_OK or EXIT_USAGE. */
+static int load_patient(const char *path, struct patient *p)
+{
+	char msg[512];
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, CAPTURE_COMMAND ": cannot open patient file %s: %s\n", path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	rc = patient_read(p, f, NULL, msg, sizeof(msg));
+	if (f != stdin)
+		fclose(f);
+	if (rc != 0) {
+		fprintf(stderr, CAPTURE_COMMAND ": patient file %s: %s\n",
+			strcmp(path, "-") ? path : "(standard input)", msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One capture run: the scanner link, the store and the cine being written. */
+struct capture_run {
+	const struct capture_options *o;
+	struct scanner *scanner;
+	struct mailbox *mb;
+	struct store *store;
+	struct exam_cine *cine;
+	char uuid[CRYPTO_UUID_LEN];
+	unsigned long stored;
+	int64_t deadline_ms;
+};
+
+/* Waits for the next frame.  Returns 1 with a frame in f, or 0 after the
+ * deadline, a signal or a failed link. */
+static int next_frame(struct capture_run *r, struct frame *f)
+{
+	struct scanner_stats st;
+
+	while (!capture_stop && now_ms() < r->deadline_ms) {
+		if (mailbox_take(r->mb, f, 100) == 1)
+			return 1;
+		scanner_get_stats(r->scanner, &st);
+		if (st.state == SCANNER_FAILED)
+			return 0;
+	}
+	return 0;
+}
+
+/* Explains why frames stopped and returns the matching exit code. */
+static int link_failure(struct capture_run *r)
+{
+	struct scanner_stats st;
+
+	scanner_get_stats(r->scanner, &st);
+	fprintf(stderr, CAPTURE_COMMAND ": %lu of %lu frames recorded; %s\n", r->stored,
+		r->o->frames, capture_stop ? "interrupted by a signal" :
+		st.last_error[0] ? st.last_error : "timed out waiting for frames");
+	if (st.state == SCANNER_FAILED && st.error_kind == SCANNER_ERROR_SECURITY)
+		return EXIT_SECURITY;
+	if (st.connects == 0 && st.error_kind == SCANNER_ERROR_UNREACHABLE)
+		return EXIT_UNAVAILABLE;
+	return EXIT_FAILURE_RUN;
+}
+
+static void fill_acquisition(struct capture_run *r, const struct frame *first,
+	struct exam_acquisition *acq)
+{
+	struct scanner_stats st;
+
+	memset(acq, 0, sizeof(*acq));
+	scanner_get_stats(r->scanner, &st);
+	snprintf(acq->scanner_serial, sizeof(acq->scanner_serial), "%s", st.serial);
+	acq->depth_mm = first->height * first->spacing_mm[1];
+	acq->gain_db = r->o->have_gain ? r->o->gain_db : 0;
+}
+
+/* Creates the exam and records the cine, starting with the frame in f. */
+static int record_cine(struct capture_run *r, const struct patient *p, struct frame *f)
+{
+	struct exam_acquisition acq;
+	int rc;
+
+	fill_acquisition(r, f, &acq);
+	rc = exam_create(r->store, p, r->o->preset, r->uuid);
+	if (rc == 0)
+		rc = exam_set_state(r->store, r->uuid, EXAM_SCANNING);
+	if (rc == 0)
+		rc = exam_cine_begin(r->store, r->uuid, &acq, &r->cine);
+	while (rc == 0) {
+		rc = exam_cine_add(r->cine, f);
+		if (rc != 0 || ++r->stored == r->o->frames)
+			break;
+		if (!next_frame(r, f))
+			return SONO_ETIMEOUT;
+	}
+	if (rc == 0) {
+		rc = exam_cine_end(r->cine, NULL);
+		r->cine = NULL;
+	}
+	if (rc == 0)
+		rc = exam_set_state(r->store, r->uuid, EXAM_COMPLETED);
+	return rc;
+}
+
+/* Removes an exam whose recording did not finish, so no empty exam stays. */
+static void discard_exam(struct capture_run *r)
+{
+	exam_cine_abort(r->cine);
+	r->cine = NULL;
+	if (r->uuid[0] && exam_delete(r->store, r->uuid) == 0)
+		LOG_NOTICE("exam %s removed because its recording did not finish", r->uuid);
+}
+
+static int run_capture(struct capture_run *r, const struct patient *p)
+{
+	struct frame f = { 0 };
+	int rc;
+
+	r->deadline_ms = now_ms() + (int64_t)r->o->timeout_s * 1000;
+	if (r->o->have_gain)
+		scanner_set_gain(r->scanner, r->o->gain_db);
+	if (!next_frame(r, &f))
+		return link_failure(r);
+	rc = record_cine(r, p, &f);
+	frame_free(&f);
+	if (rc == SONO_ETIMEOUT) {
+		discard_exam(r);
+		return link_failure(r);
+	}
+	if (rc != 0) {
+		fprintf(stderr, CAPTURE_COMMAND ": storing the exam failed: %s\n", sono_strerror(rc));
+		discard_exam(r);
+		return EXIT_FAILURE_RUN;
+	}
+	printf("%s\n", r->uuid);
+	LOG_NOTICE("exam %s completed with a cine of %lu frames", r->uuid, r->stored);
+	return EXIT_OK;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct capture_options o = { .timeout_s = CAPTURE_DEFAULT_TIMEOUT_S };
+	struct capture_run r = { .o = &o };
+	struct patient p;
+	int help = 0;
+	int rc;
+
+	scanner_config_defaults(&o.cfg);
+	o.cfg.stop_on_security_error = 1;
+	o.cfg.stop_on_connect_error = 1;
+	patient_init(&p);
+	rc = parse_options(argc, argv, &o, &help);
+	if (rc != EXIT_OK || help) {
+		if (help)
+			capture_usage(stdout);
+		return rc;
+	}
+	rc = store_cli_log(CAPTURE_COMMAND, o.log_path);
+	if (rc == EXIT_OK)
+		rc = load_patient(o.patient_path, &p);
+	if (rc == EXIT_OK)
+		rc = store_cli_open(CAPTURE_COMMAND, &o.store, 1, &r.store, NULL);
+	if (rc != EXIT_OK)
+		goto out;
+
+	install_signals();
+	r.mb = mailbox_new();
+	if (!r.mb || scanner_start(&r.scanner, &o.cfg, r.mb) != 0) {
+		fprintf(stderr, CAPTURE_COMMAND ": cannot start the scanner client\n");
+		rc = EXIT_FAILURE_RUN;
+		goto out;
+	}
+	rc = run_capture(&r, &p);
+out:
+	scanner_stop(r.scanner);
+	mailbox_free(r.mb);
+	store_close(r.store);
+	patient_clear(&p);
+	log_close();
+	return rc;
+}

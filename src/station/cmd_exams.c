@@ -1,0 +1,246 @@
+/* sonoterm exams: list, check, complete and delete the exams in the station
+ * store without the screens. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sono/cli.h"
+#include "sono/error.h"
+#include "sono/log.h"
+#include "sono/sanitize.h"
+#include "station/commands.h"
+#include "station/exam.h"
+#include "station/store_cli.h"
+
+#define EXAMS_COMMAND "sonoterm exams"
+
+struct exams_options {
+	struct store_cli store;
+	const char *log_path;
+	int show_phi;
+	const char *action;
+	const char *uuid;
+};
+
+static void exams_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sonoterm exams list [--show-phi] [OPTION]...\n"
+		"       sonoterm exams check [OPTION]...\n"
+		"       sonoterm exams complete UUID [OPTION]...\n"
+		"       sonoterm exams delete UUID [OPTION]...\n"
+		"List, verify, complete or delete the exams in the station's encrypted store.\n"
+		"\n"
+		"  list       one line per exam: UUID, state, stills, cines, creation and\n"
+		"             completion time (UTC) and stored size; no patient data\n"
+		"  check      run the database integrity check and verify every frame's\n"
+		"             SHA-256; exit 1 when anything is damaged\n"
+		"  complete   mark a scanning exam as completed\n"
+		"  delete     delete an exam with its patient data and images\n"
+		"\n"
+		"      --show-phi             list: add the patient's name, ID and birth date\n"
+		"      --data-dir DIR         station database folder\n"
+		"                             (default $XDG_DATA_HOME/sonoterm)\n"
+		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
+		"      --log FILE             write the log to FILE instead of stderr\n"
+		"  -v, --verbose              log more detail\n"
+		"  -h, --help                 show this help and exit\n"
+		"\n"
+		"Exit status: 0 success, 1 failure or damage found, 2 usage error,\n"
+		"3 wrong key or passphrase.\n");
+}
+
+static int parse_options(int argc, char **argv, struct exams_options *o, int *help)
+{
+	static const struct option longopts[] = {
+		{ "show-phi", no_argument, NULL, 'P' }, { "data-dir", required_argument, NULL, 'd' },
+		{ "passphrase-file", required_argument, NULL, 'k' },
+		{ "log", required_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'P': o->show_phi = 1; break;
+		case 'd': o->store.data_dir = optarg; break;
+		case 'k': o->store.passphrase_file = optarg; break;
+		case 'l': o->log_path = optarg; break;
+		case 'v': log_set_level(LOG_LEVEL_INFO); break;
+		case 'h': *help = 1; return EXIT_OK;
+		default:
+			cli_usage_error(EXAMS_COMMAND, "invalid option");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_usage_error(EXAMS_COMMAND, "missing action: list, check, complete or delete");
+		return EXIT_USAGE;
+	}
+	o->action = argv[optind++];
+	if (!strcmp(o->action, "complete") || !strcmp(o->action, "delete")) {
+		if (optind >= argc || !crypto_uuid_valid(argv[optind])) {
+			cli_usage_error(EXAMS_COMMAND, "%s needs an exam UUID (see 'sonoterm exams list')",
+				o->action);
+			return EXIT_USAGE;
+		}
+		o->uuid = argv[optind++];
+	} else if (strcmp(o->action, "list") && strcmp(o->action, "check")) {
+		cli_usage_error(EXAMS_COMMAND, "unknown action '%s'", o->action);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		cli_usage_error(EXAMS_COMMAND, "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Writes a CLOCK_REALTIME nanosecond time as UTC ISO 8601, or "-" for 0. */
+static void format_time(uint64_t ns, char *out, size_t outlen)
+{
+	time_t t = (time_t)(ns / 1000000000u);
+	struct tm tm;
+
+	if (ns == 0 || !gmtime_r(&t, &tm)) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Prints the patient columns, every value through the sanitiser. */
+static void print_patient(struct store *s, const struct exam_summary *e)
+{
+	struct patient p;
+	char name[3 * PHI_TEXT_MAX + 8];
+	char clean[sizeof(name)];
+	char id[PHI_TEXT_MAX + 1];
+	char birth[PHI_TEXT_MAX + 1];
+
+	if (!e->has_patient || exam_load_patient(s, e->uuid, &p) != 0) {
+		printf("  (no patient)");
+		return;
+	}
+	snprintf(name, sizeof(name), "%s^%s^%s", phi_text_get(&p.family_name),
+		phi_text_get(&p.given_name), phi_text_get(&p.middle_name));
+	sanitize_str(name, clean, sizeof(clean));
+	sanitize_str(phi_text_get(&p.patient_id), id, sizeof(id));
+	sanitize_str(phi_text_get(&p.birth_date), birth, sizeof(birth));
+	printf("  %s  %s  %s", clean, id, birth[0] ? birth : "-");
+	patient_clear(&p);
+	memset(name, 0, sizeof(name));
+	memset(clean, 0, sizeof(clean));
+}
+
+struct list_ctx {
+	struct store *store;
+	int show_phi;
+	unsigned count;
+	unsigned shown;
+};
+
+static int print_exam(const struct exam_summary *e, void *arg)
+{
+	struct list_ctx *l = arg;
+	char created[32];
+	char completed[32];
+	char state[32];
+
+	format_time(e->created_ns, created, sizeof(created));
+	format_time(e->completed_ns, completed, sizeof(completed));
+	snprintf(state, sizeof(state), "%s", exam_state_name(e->state));
+	printf("%s  %-10s %6u %5u  %-20s  %-20s  %10llu", e->uuid, state, e->stills, e->cines,
+		created, completed, (unsigned long long)e->stored_bytes);
+	if (e->tombstone)
+		printf("  receipt %s", e->receipt_id);
+	else if (l->show_phi) {
+		print_patient(l->store, e);
+		l->shown += e->has_patient;
+	}
+	printf("\n");
+	l->count++;
+	return 0;
+}
+
+static int run_list(struct store *s, const struct exams_options *o)
+{
+	struct list_ctx l = { .store = s, .show_phi = o->show_phi };
+	int rc;
+
+	printf("%-36s  %-10s %6s %5s  %-20s  %-20s  %10s%s\n", "UUID", "STATE", "STILLS", "CINES",
+		"CREATED", "COMPLETED", "BYTES", o->show_phi ? "  PATIENT  ID  BIRTH" : "");
+	rc = exam_list(s, print_exam, &l);
+	if (rc != 0) {
+		fprintf(stderr, EXAMS_COMMAND ": listing failed: %s\n", sono_strerror(rc));
+		return EXIT_FAILURE_RUN;
+	}
+	if (o->show_phi)
+		LOG_NOTICE("exams list showed patient data of %u exams", l.shown);
+	return EXIT_OK;
+}
+
+static int run_check(struct store *s)
+{
+	char err[512] = "";
+
+	if (store_integrity_check(s, err, sizeof(err)) != 0 ||
+	    exam_verify_all(s, err, sizeof(err)) != 0) {
+		fprintf(stderr, EXAMS_COMMAND ": %s\n", err);
+		return EXIT_FAILURE_RUN;
+	}
+	printf("ok: %s passed the integrity check and every frame matches its SHA-256\n",
+		store_path(s));
+	return EXIT_OK;
+}
+
+static int run_change(struct store *s, const struct exams_options *o)
+{
+	int rc;
+
+	if (!strcmp(o->action, "delete"))
+		rc = exam_delete(s, o->uuid);
+	else
+		rc = exam_set_state(s, o->uuid, EXAM_COMPLETED);
+	if (rc == 0) {
+		printf("%s %s\n", o->uuid, !strcmp(o->action, "delete") ? "deleted" : "completed");
+		return EXIT_OK;
+	}
+	fprintf(stderr, EXAMS_COMMAND ": %s %s failed: %s\n", o->action, o->uuid,
+		rc == SONO_ESTATE ? "not allowed in the exam's current state" : sono_strerror(rc));
+	return EXIT_FAILURE_RUN;
+}
+
+int cmd_exams(int argc, char **argv)
+{
+	struct exams_options o = { 0 };
+	struct store *s = NULL;
+	int help = 0;
+	int missing = 0;
+	int rc;
+
+	rc = parse_options(argc, argv, &o, &help);
+	if (rc != EXIT_OK || help) {
+		if (help)
+			exams_usage(stdout);
+		return rc;
+	}
+	rc = store_cli_log(EXAMS_COMMAND, o.log_path);
+	if (rc == EXIT_OK)
+		rc = store_cli_open(EXAMS_COMMAND, &o.store, 0, &s, &missing);
+	if (rc != EXIT_OK)
+		return missing && !strcmp(o.action, "list") ? EXIT_OK : rc;
+
+	if (!strcmp(o.action, "list"))
+		rc = run_list(s, &o);
+	else if (!strcmp(o.action, "check"))
+		rc = run_check(s);
+	else
+		rc = run_change(s, &o);
+	store_close(s);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,91 @@
+/* Opening the station store from a headless command. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sono/cli.h"
+#include "sono/crypto.h"
+#include "sono/error.h"
+#include "sono/log.h"
+#include "station/store_cli.h"
+
+#define PASSPHRASE_MAX 1024
+
+/* Reads the first line of path as the passphrase, without its newline. */
+static int read_passphrase(const char *command, const char *path, char *out, size_t outlen,
+	size_t *len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "%s: cannot open passphrase file %s: %s\n", command, path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!fgets(out, (int)outlen, f))
+		out[0] = '\0';
+	fclose(f);
+	*len = strcspn(out, "\r\n");
+	out[*len] = '\0';
+	if (*len == 0) {
+		fprintf(stderr, "%s: passphrase file %s is empty\n", command, path);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int exit_code_for(int rc)
+{
+	switch (rc) {
+	case SONO_EAUTH:
+		return EXIT_SECURITY;
+	default:
+		return EXIT_FAILURE_RUN;
+	}
+}
+
+int store_cli_open(const char *command, const struct store_cli *o, int create,
+	struct store **out, int *missing)
+{
+	struct store_options opt = { .data_dir = o->data_dir, .create = create };
+	char passphrase[PASSPHRASE_MAX + 2];
+	char err[1024] = "";
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (missing)
+		*missing = 0;
+	if (o->passphrase_file) {
+		rc = read_passphrase(command, o->passphrase_file, passphrase, sizeof(passphrase), &len);
+		if (rc != EXIT_OK) {
+			crypto_wipe(passphrase, sizeof(passphrase));
+			return rc;
+		}
+		opt.passphrase = passphrase;
+		opt.passphrase_len = len;
+	}
+	rc = store_open(out, &opt, err, sizeof(err));
+	crypto_wipe(passphrase, sizeof(passphrase));
+	if (rc == 0)
+		return EXIT_OK;
+	if (missing && rc == SONO_ENOTFOUND && !create)
+		*missing = 1;
+	fprintf(stderr, "%s: %s\n", command, err[0] ? err : sono_strerror(rc));
+	return exit_code_for(rc);
+}
+
+int store_cli_log(const char *command, const char *path)
+{
+	if (!path) {
+		log_open("sonoterm", LOG_TARGET_STDERR, NULL);
+		return EXIT_OK;
+	}
+	if (log_open("sonoterm", LOG_TARGET_FILE, path) != 0) {
+		fprintf(stderr, "%s: cannot open log file %s: %s\n", command, path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
