@@ -440,7 +440,7 @@ static int migrate(struct db_sqlcipher *d, char *err, size_t errlen)
 			snprintf(err, errlen, "schema migration to version %lld failed", (long long)version + 1);
 			return rc;
 		}
-		LOG_NOTICE("database schema migrated to version %lld", (long long)version + 1);
+		LOG_INFO("database schema migrated to version %lld", (long long)version + 1);
 	}
 	return SONO_OK;
 }
@@ -558,7 +558,7 @@ int db_create(const char *data_dir, char *err, size_t errlen)
 		goto out;
 	}
 	sc_close(&d->base);
-	LOG_NOTICE("created database %s", db_path);
+	LOG_INFO("created database %s", db_path);
 out:
 	crypto_wipe(key, sizeof(key));
 	return rc;
