@@ -392,8 +392,12 @@ static int user_add(struct db *db, const struct admin_opts *o, const char *name)
 	}
 	rc = accounts_add(db, name, o->email, role, NULL);
 	audit_write(db, ACTOR, "user.add", name, "", rc == SONO_OK ? "ok" : "failed");
+	if (rc == SONO_ESTATE) {
+		fprintf(stderr, "%s: user add failed: a user named %s already exists\n", PROGRAM, name);
+		return rc;
+	}
 	if (rc != SONO_OK) {
-		report(rc, "user add", rc == SONO_ESTATE ? "the name is taken" : name);
+		report(rc, "user add", name);
 		return rc;
 	}
 	printf("user %s added with role %s\n", name, accounts_role_name(role));
@@ -513,25 +517,34 @@ static void grant_help(FILE *out)
 {
 	fprintf(out,
 		"Usage: sonocloud grant USER SERIAL\n"
-		"       sonocloud revoke USER SERIAL\n"
-		"Allow or stop a user's use of a registered scanner.  Granting twice is\n"
-		"harmless; revoking a grant that does not exist fails.\n"
+		"Allow a user to use a registered scanner.  Granting twice is harmless.\n"
+		"\n"
+		"  --data-dir DIR    data folder (default $XDG_DATA_HOME/sonocloud)\n");
+}
+
+static void revoke_help(FILE *out)
+{
+	fprintf(out,
+		"Usage: sonocloud revoke USER SERIAL\n"
+		"Stop a user's use of a scanner.  Revoking a grant that does not exist fails.\n"
 		"\n"
 		"  --data-dir DIR    data folder (default $XDG_DATA_HOME/sonocloud)\n");
 }
 
 static int grant_or_revoke(int argc, char **argv, int grant)
 {
+	char target[ACCOUNTS_NAME_MAX + SCANNERS_SERIAL_MAX + 2];
 	struct admin_opts o;
 	struct db *db;
 	int rc;
 
-	rc = begin_command(argc, argv, 0, 2, 2, grant_help, &o, &db);
+	rc = begin_command(argc, argv, 0, 2, 2, grant ? grant_help : revoke_help, &o, &db);
 	if (rc != EXIT_OK)
 		return finish_command(db, rc);
 	rc = grant ? scanners_grant(db, o.args[0], o.args[1])
 		: scanners_revoke(db, o.args[0], o.args[1]);
-	audit_write(db, ACTOR, grant ? "grant.add" : "grant.revoke", o.args[1], "",
+	snprintf(target, sizeof(target), "%.64s:%.64s", o.args[0], o.args[1]);
+	audit_write(db, ACTOR, grant ? "grant.add" : "grant.revoke", target, "",
 		rc == SONO_OK ? "ok" : "failed");
 	if (rc == SONO_OK)
 		printf("%s %s scanner %s\n", o.args[0], grant ? "may now use" : "may no longer use",
