@@ -1,0 +1,83 @@
+#!/bin/sh
+# The station store at rest: a real capture from sonoprobe leaves an
+# encrypted database with no SQLite header and no readable patient data,
+# files with mode 0600, a key with zero bytes that works across reopens, and
+# clear errors for a wrong key and a damaged file that change nothing.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
+. "$top_srcdir/tests/integration/store_common.sh"
+
+DATA="$TEST_TMP/data"
+LOG="$TEST_TMP/station.log"
+NAME=Quaxlewort
+GIVEN=Ermintrude
+PID=MRN-8675309
+BIRTH=1963-11-22
+
+start_probe probe --identity "$TEST_TMP/probe" --serial SP-REST-1 || { fail "sonoprobe did not start"; finish; }
+
+# A key with zero bytes in it, placed before the first run: the store takes
+# an existing key file for a new database.
+mkdir -m 700 "$DATA"
+printf '\000\001\002\003\000\005\006\007\010\011\012\013\014\015\016\017' >"$DATA/sonoterm.key"
+printf '\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\000' >>"$DATA/sonoterm.key"
+chmod 600 "$DATA/sonoterm.key"
+
+write_patient "$TEST_TMP/patient" "$PID" "$NAME" "$GIVEN" "$BIRTH"
+uuid=$(capture "$DATA" "$TEST_TMP/patient" 5 --log "$LOG")
+check "capture prints a UUID ($uuid)" sh -c "echo '$uuid' | grep -Eq '^[0-9a-f-]{36}$'"
+
+check "database is mode 0600" test "$(stat -c %a "$DATA/sonoterm.db")" = 600
+check "key file is mode 0600" test "$(stat -c %a "$DATA/sonoterm.key")" = 600
+check "data folder is mode 0700" test "$(stat -c %a "$DATA")" = 700
+check "database has no SQLite header" sh -c "! head -c 16 '$DATA/sonoterm.db' | grep -q 'SQLite format 3'"
+for word in "$NAME" "$GIVEN" "$PID" "$BIRTH"; do
+	check "strings finds no '$word' in the database files" \
+		sh -c "! cat '$DATA'/sonoterm.db* | strings -n 4 | grep -q -- '$word'"
+done
+check "plain sqlite3 cannot read the database" \
+	sh -c "! sqlite3 '$DATA/sonoterm.db' 'SELECT count(*) FROM sqlite_master' >/dev/null 2>&1"
+
+# The key with zero bytes opens the database again, in sonoterm and in the
+# sqlcipher CLI with the raw key.
+check "store reopens with the zero-byte key" "$SONOTERM" exams check --data-dir "$DATA" --log "$LOG"
+count=$(echo "SELECT count(*) FROM patients;" | sqlcipher_run "$DATA" 2>/dev/null | tail -1)
+check "sqlcipher CLI reads the database with the raw key (patients: $count)" test "$count" = 1
+
+# A wrong key: exit 3, says so, and leaves the files as they were.
+cp "$DATA/sonoterm.key" "$TEST_TMP/good.key"
+before=$(cat "$DATA"/sonoterm.db* | sha256sum)
+head -c 32 /dev/urandom >"$DATA/sonoterm.key"
+"$SONOTERM" exams list --data-dir "$DATA" --log "$LOG" >/dev/null 2>"$TEST_TMP/wrong.err"
+rc=$?
+check "wrong key exits 3 (got $rc)" test "$rc" -eq 3
+check "wrong key is reported as a wrong key" grep -q "wrong key" "$TEST_TMP/wrong.err"
+after=$(cat "$DATA"/sonoterm.db* | sha256sum)
+check "wrong key modified nothing" test "$before" = "$after"
+cp "$TEST_TMP/good.key" "$DATA/sonoterm.key"
+
+# A damaged first page: exit 1 and "damaged", not "wrong key".
+cp "$DATA/sonoterm.db" "$TEST_TMP/good.db"
+printf 'XXXXXXXX' | dd of="$DATA/sonoterm.db" bs=1 seek=3000 conv=notrunc 2>/dev/null
+before=$(sha256sum <"$DATA/sonoterm.db")
+"$SONOTERM" exams list --data-dir "$DATA" --log "$LOG" >/dev/null 2>"$TEST_TMP/damaged.err"
+rc=$?
+check "damaged file exits 1 (got $rc)" test "$rc" -eq 1
+check "damaged file is reported as damaged" grep -q "damaged" "$TEST_TMP/damaged.err"
+check "damaged file is not called a wrong key" sh -c "! grep -q 'wrong key' '$TEST_TMP/damaged.err'"
+check "damaged file was not modified" test "$before" = "$(sha256sum <"$DATA/sonoterm.db")"
+cp "$TEST_TMP/good.db" "$DATA/sonoterm.db"
+
+# A damaged later page: the integrity check finds it.
+printf 'XXXXXXXX' | dd of="$DATA/sonoterm.db" bs=1 seek=$((4096 * 6 + 100)) conv=notrunc 2>/dev/null
+"$SONOTERM" exams check --data-dir "$DATA" --log "$LOG" >/dev/null 2>"$TEST_TMP/check.err"
+rc=$?
+check "exams check fails on a damaged page (got $rc)" test "$rc" -eq 1
+check "exams check reports the damage" grep -q "damaged\|does not match" "$TEST_TMP/check.err"
+cp "$TEST_TMP/good.db" "$DATA/sonoterm.db"
+
+for word in "$NAME" "$GIVEN" "$PID" "$BIRTH"; do
+	check "log has no '$word'" sh -c "! grep -q -- '$word' '$LOG' '$TEST_TMP'/*.err"
+done
+
+finish
