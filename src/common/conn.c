@@ -263,6 +263,11 @@ static ssize_t tls_result(struct conn *c, int ret)
 		return SONO_ECLOSED;
 	case SSL_ERROR_SYSCALL:
 		return ERR_peek_error() == 0 ? SONO_ECLOSED : SONO_EIO;
+	case SSL_ERROR_SSL:
+		/* OpenSSL 3 reports a TCP close without close_notify this way. */
+		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return SONO_ECLOSED;
+		return SONO_ETLS;
 	default:
 		return SONO_ETLS;
 	}

@@ -59,6 +59,8 @@ static void linktest_usage(FILE *out)
 		"      --timeout SECONDS    give up after this long (default %d)\n"
 		"      --insecure-igtl      plain OpenIGTLink over TCP, no TLS and no pin\n"
 		"      --tls1.2             cap the handshake at TLS 1.2\n"
+		"      --keep-trying        retry after TLS, pin and connect failures until\n"
+		"                           --timeout, as the live screen does\n"
 		"  -v, --verbose            log the link's progress to stderr\n"
 		"  -h, --help               show this help and exit\n"
 		"\n"
@@ -88,8 +90,8 @@ static int parse_options(int argc, char **argv, struct linktest_options *o, int 
 		{ "serial", required_argument, NULL, 'S' }, { "frames", required_argument, NULL, 'n' },
 		{ "dump", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 't' },
 		{ "insecure-igtl", no_argument, NULL, 'I' }, { "tls1.2", no_argument, NULL, '2' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "keep-trying", no_argument, NULL, 'k' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *scanner = NULL, *pin = NULL;
 	int c;
@@ -110,6 +112,10 @@ static int parse_options(int argc, char **argv, struct linktest_options *o, int 
 		case 'd': o->dump_dir = optarg; break;
 		case 'I': o->cfg.insecure_igtl = 1; break;
 		case '2': o->cfg.tls12_only = 1; break;
+		case 'k':
+			o->cfg.stop_on_security_error = 0;
+			o->cfg.stop_on_connect_error = 0;
+			break;
 		case 'v': log_set_level(LOG_LEVEL_INFO); break;
 		case 'h': *help = 1; return 0;
 		default: goto usage;
@@ -214,8 +220,8 @@ static void receive_frames(const struct linktest_options *o, struct scanner *s,
 		    r->dump_failed || now_ms() > deadline)
 			break;
 	}
-	/* Dump the newest frame still waiting, so the last one is not lost. */
-	if (mailbox_take(mb, &f, 0) == 1) {
+	/* Dump a frame that arrived with the last count, so it is not lost. */
+	if (r->taken < st->frames_received && mailbox_take(mb, &f, 0) == 1) {
 		r->taken++;
 		if (o->dump_dir && !r->dump_failed && dump_frame(o->dump_dir, r->taken, &f) == 0)
 			r->dumped++;

@@ -262,6 +262,7 @@ static int feed(struct scanner *s, struct scanner_session *sess, size_t n)
 
 static int read_available(struct scanner *s, struct scanner_session *sess)
 {
+	char msg[SCANNER_ERROR_MAX];
 	ssize_t n;
 	int i, rc;
 
@@ -274,8 +275,11 @@ static int read_available(struct scanner *s, struct scanner_session *sess)
 				igtl_decoder_in_message(&sess->decoder) ?
 				"scanner closed the connection in the middle of a message" :
 				"scanner closed the connection");
-		if (n < 0)
-			return fail(sess, SCANNER_ERROR_CLOSED, (int)n, "reading from the scanner failed");
+		if (n < 0) {
+			snprintf(msg, sizeof(msg), "reading from the scanner failed: %s",
+				sono_strerror((int)n));
+			return fail(sess, SCANNER_ERROR_CLOSED, (int)n, msg);
+		}
 		sess->last_byte_ms = scanner_now_ms();
 		pthread_mutex_lock(&s->lock);
 		s->stats.bytes_received += (uint64_t)n;
@@ -312,6 +316,7 @@ static int check_timeouts(struct scanner *s, struct scanner_session *sess)
  * accepts. */
 static int write_pending(struct scanner *s, struct scanner_session *sess)
 {
+	char msg[SCANNER_ERROR_MAX];
 	ssize_t n;
 	int rc = 0;
 
@@ -328,8 +333,11 @@ static int write_pending(struct scanner *s, struct scanner_session *sess)
 		n = conn_write(&sess->conn, sess->out.data + sess->out_off, sess->out.len - sess->out_off);
 		if (n == 0)
 			return 0;
-		if (n < 0)
-			return fail(sess, SCANNER_ERROR_CLOSED, (int)n, "writing to the scanner failed");
+		if (n < 0) {
+			snprintf(msg, sizeof(msg), "writing to the scanner failed: %s",
+				sono_strerror((int)n));
+			return fail(sess, SCANNER_ERROR_CLOSED, (int)n, msg);
+		}
 		sess->out_off += (size_t)n;
 	}
 	sbuf_reset(&sess->out);
