@@ -3,7 +3,7 @@
  *
  * Actions in use: login.success, login.failure, login.throttled,
  * session.revoke, user.add, user.disable, user.enable, reset.issue,
- * enrol.issue, reset.complete, reset.failure, scanner.add, grant.add,
+ * enrol.issue, reset.request, reset.complete, reset.failure, init, scanner.add, grant.add,
  * grant.revoke, settings.set, exam.create, exam.part.write, exam.commit,
  * exam.list, exam.read, exam.part.read.  A target is a user name, a scanner
  * serial, a settings key or an exam UUID; never PHI, a password or a token. */

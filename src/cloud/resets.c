@@ -18,6 +18,27 @@
 #define TOKEN_BYTES 32
 #define REQUEST_INTERVAL_SECONDS 300
 
+/* Lifetime of reset (not enrolment) tokens; see resets_set_reset_seconds. */
+static int64_t reset_seconds = RESETS_RESET_SECONDS;
+
+void resets_set_reset_seconds(int64_t seconds)
+{
+	reset_seconds = seconds;
+}
+
+/* Writes a token lifetime for the message, e.g. "1 hour" or "90 seconds". */
+static void format_lifetime(int64_t seconds, char *out, size_t outlen)
+{
+	long long n = (long long)seconds;
+
+	if (n % 3600 == 0)
+		snprintf(out, outlen, "%lld hour%s", n / 3600, n == 3600 ? "" : "s");
+	else if (n % 60 == 0)
+		snprintf(out, outlen, "%lld minute%s", n / 60, n == 60 ? "" : "s");
+	else
+		snprintf(out, outlen, "%lld seconds", n);
+}
+
 static const char *kind_name(enum resets_kind kind)
 {
 	return kind == RESETS_ENROL ? "enrol" : "reset";
@@ -26,6 +47,8 @@ static const char *kind_name(enum resets_kind kind)
 static int format_body(struct sbuf *body, const struct account *a, const char *host,
 	const char *token, enum resets_kind kind)
 {
+	char lifetime[48];
+
 	if (kind == RESETS_ENROL)
 		return sbuf_printf(body,
 			"Hello %s,\n\n"
@@ -34,14 +57,15 @@ static int format_body(struct sbuf *body, const struct account *a, const char *h
 			"https://%s/reset?token=%s\n\n"
 			"The link works once.  If you did not expect this message, ignore it.\n",
 			a->name, accounts_role_name(a->role), host, host, token);
+	format_lifetime(reset_seconds, lifetime, sizeof(lifetime));
 	return sbuf_printf(body,
 		"Hello %s,\n\n"
 		"Someone asked to reset the password of your Sonoterm cloud account at %s.\n"
-		"Choose a new password within 1 hour at:\n\n"
+		"Choose a new password within %s at:\n\n"
 		"https://%s/reset?token=%s\n\n"
 		"The link works once, and using it signs you out everywhere.  If you did\n"
 		"not ask for this, ignore this message; your password stays as it is.\n",
-		a->name, host, host, token);
+		a->name, host, lifetime, host, token);
 }
 
 static int send_message(const struct resets_mail *mail, const struct account *a,
@@ -59,14 +83,6 @@ static int send_message(const struct resets_mail *mail, const struct account *a,
 			(const char *)body.data, NULL, 0);
 	sbuf_free_wipe(&body);
 	return rc;
-}
-
-/* Lifetime of reset (not enrolment) tokens; see resets_set_reset_seconds. */
-static int64_t reset_seconds = RESETS_RESET_SECONDS;
-
-void resets_set_reset_seconds(int64_t seconds)
-{
-	reset_seconds = seconds;
 }
 
 static int insert_token(struct db *db, int64_t user_id, enum resets_kind kind,
