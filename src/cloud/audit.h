@@ -1,12 +1,14 @@
 /* The audit table: who did what to which record, from where, and whether it
  * worked.  Rows are only ever appended.
  *
- * Actions in use: login.success, login.failure, login.throttled,
- * session.revoke, user.add, user.disable, user.enable, reset.issue,
- * enrol.issue, reset.request, reset.complete, reset.failure, init, scanner.add, grant.add,
- * grant.revoke, settings.set, exam.create, exam.part.write, exam.commit,
- * exam.list, exam.read, exam.part.read.  A target is a user name, a scanner
- * serial, a settings key or an exam UUID; never PHI, a password or a token. */
+ * Actions in use: init, login.success, login.failure, login.throttled,
+ * session.revoke, user.add, user.disable, user.enable, enrol.issue,
+ * reset.issue, reset.request, reset.complete, reset.failure, scanner.add,
+ * grant.add, grant.revoke, settings.set, exam.create, exam.part.write,
+ * exam.commit, exam.list, exam.read and exam.part.read.  A target is a user
+ * name, a scanner serial, "USER:SERIAL" for grants, a settings key, an exam
+ * UUID, or for exam.list whether PHI was included; never PHI, a password or
+ * a token. */
 #ifndef CLOUD_AUDIT_H
 #define CLOUD_AUDIT_H
 
