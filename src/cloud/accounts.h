@@ -5,7 +5,8 @@
  * The iteration count is stored per user; a login that succeeds with fewer
  * iterations than the current target rehashes the password.  A login with an
  * unknown user name still runs one PBKDF2, and both cases return the same
- * code, so neither the response nor its timing tells whether a name exists.
+ * code, so neither the response nor its timing reveals whether a name
+ * exists.
  *
  * Throttling: after ACCOUNTS_FREE_FAILURES failed logins for one user name,
  * or ACCOUNTS_ADDR_FREE_FAILURES from one client address, further attempts
@@ -95,10 +96,10 @@ int accounts_set_password(struct db *db, int64_t user_id, const char *password,
 	char *reason, size_t reasonlen);
 
 /* Verifies a login from client address addr (text form, may be "").
- * Returns 0 and fills *out on success; SONO_EAUTH for an unknown name, a
- * wrong password, a disabled account or one without a password yet;
- * SONO_ESTATE while the name or the address is throttled, with the time
- * (epoch seconds) when the next attempt is allowed in *locked_until.
+ * Returns 0 and fills *out on success.  Returns SONO_EAUTH for an unknown
+ * name, a wrong password, a disabled account or one without a password yet.
+ * Returns SONO_ESTATE while the name or the address is throttled, and sets
+ * *locked_until to the time (epoch seconds) of the next allowed attempt.
  * Writes login.success or login.failure to the audit table.  The PBKDF2
  * runs outside any database transaction. */
 int accounts_login(struct db *db, const char *name, const char *password,

@@ -74,9 +74,9 @@ static const struct option_name option_names[] = {
 	{ "--key", OPT_KEY, offsetof(struct admin_opts, key) },
 };
 
-/* Matches "--name VALUE" or "--name=VALUE".  Returns 1 when argv[*i] was
- * an allowed option (consuming its value), 0 when it is no option, or
- * EXIT_USAGE with a message. */
+/* Matches "--name VALUE" or "--name=VALUE".  Returns 1 when argv[*i] is an
+ * allowed option (and consumes its value), 0 when it is no known option, or
+ * -EXIT_USAGE after printing why. */
 static int match_option(char **argv, int argc, int *i, int allowed, struct admin_opts *o)
 {
 	size_t k;
@@ -90,7 +90,7 @@ static int match_option(char **argv, int argc, int *i, int allowed, struct admin
 		    || (argv[*i][len] != '\0' && argv[*i][len] != '='))
 			continue;
 		if (!(allowed & on->bit)) {
-			cli_usage_error(PROGRAM, "%s: option %s does not apply here", argv[0], on->name);
+			cli_usage_error(PROGRAM, "%s: option %s is not valid for this command", argv[0], on->name);
 			return -EXIT_USAGE;
 		}
 		if (argv[*i][len] == '=') {

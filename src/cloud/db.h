@@ -12,9 +12,10 @@
  *
  * Thread safety: one struct db may be shared by all worker threads.  The
  * SQLCipher backend serialises statements on one connection with a recursive
- * mutex; db_begin() holds that mutex until db_commit() or db_rollback(), so a
- * transaction's statements never interleave with another thread's.  Never do
- * slow work (PBKDF2, network I/O) between db_begin() and its end.
+ * mutex.  db_begin() keeps that mutex locked until db_commit() or
+ * db_rollback(), so a transaction's statements never interleave with another
+ * thread's.  Never do slow work (PBKDF2, network I/O) between db_begin() and
+ * its end.
  *
  * Files in a data folder: sonocloud.db (the encrypted database) and
  * sonocloud.key (64 hex digits of the raw 256-bit key, mode 0600). */
@@ -90,17 +91,17 @@ int db_create(const char *data_dir, char *err, size_t errlen);
  * group or others), and migrates the schema to the current version.
  * The caller closes *out with db_close().  Returns 0, SONO_ENOTFOUND when
  * the files are missing, SONO_EAUTH when the key does not open the
- * database, or another negative SONO_E* code; err says why. */
+ * database, or another negative SONO_E* code; err describes the failure. */
 int db_open(struct db **out, const char *data_dir, char *err, size_t errlen);
 
-/* Runs one statement.  fn (may be NULL) sees each result row.  Returns 0,
+/* Runs one statement.  fn (may be NULL) is called for each result row.  Returns 0,
  * SONO_ESTATE when a UNIQUE or PRIMARY KEY constraint fails, the callback's
  * negative code, or SONO_EDB. */
 int db_exec(struct db *db, const char *sql, const struct db_value *params,
 	size_t nparams, db_row_fn fn, void *arg);
 
-/* Starts a write transaction; the calling thread holds the database until
- * db_commit() or db_rollback(). */
+/* Starts a write transaction.  Other threads wait until the calling thread
+ * calls db_commit() or db_rollback(). */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Always releases the transaction; returns 0 or SONO_EDB. */
@@ -108,7 +109,8 @@ int db_rollback(struct db *db);
 
 int64_t db_changes(struct db *db);
 
-/* Closes the handle and wipes the key it holds; accepts NULL. */
+/* Closes the handle; accepts NULL.  The handle keeps no copy of the key
+ * (db_open wipes its copy once SQLCipher has it). */
 void db_close(struct db *db);
 
 /* Row callback helpers for the common single-value query: the first column

@@ -24,7 +24,7 @@ enum resets_kind {
 	RESETS_ENROL,
 };
 
-/* Where messages go and which host name the link uses. */
+/* The outbox folder and the host name that reset and enrolment links use. */
 struct resets_mail {
 	const char *outbox_dir;
 	const char *hostname; /* HOST in the link, e.g. "cloud.example.org:8443" */
@@ -45,16 +45,16 @@ void resets_set_reset_seconds(int64_t seconds);
 
 /* The public "forgot password" request: looks up name_or_email (a user name
  * or an email address) and issues a reset when it names an enabled account.
- * Returns 0 whether or not an account matched, so callers answer the same
+ * Returns 0 whether or not an account matched, so callers respond the same
  * way in both cases; returns a negative code only for internal failures.
  * A user gets at most one reset message per 5 minutes. */
 int resets_request(struct db *db, const struct resets_mail *mail,
 	const char *name_or_email, const char *addr);
 
-/* Sets a new password with token.  Returns 0 (and the user's id in *user_id,
- * may be NULL); SONO_EAUTH for a malformed, unknown, used or expired token;
- * SONO_EINVAL with a reason when the password breaks the rules (the token
- * stays usable so the user can try another password). */
+/* Sets a new password with token.  Returns 0 and the user's id in *user_id
+ * (may be NULL), or SONO_EAUTH for a malformed, unknown, used or expired
+ * token.  Returns SONO_EINVAL with a reason when the password breaks the
+ * rules, and the token stays usable so the user can try another password. */
 int resets_complete(struct db *db, const char *token, const char *password,
 	const char *addr, int64_t *user_id, char *reason, size_t reasonlen);
 

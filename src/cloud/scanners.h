@@ -2,7 +2,7 @@
  *
  * A scanner is known by its serial (the serialNumber in its certificate's
  * subject), a model string and the SHA-256 fingerprint of its certificate.
- * A grant lets one user connect to one scanner; the station accepts a
+ * A grant lets one user connect to one scanner.  The station accepts a
  * scanner only when its serial and fingerprint appear in the logged-in
  * user's list. */
 #ifndef CLOUD_SCANNERS_H

@@ -214,7 +214,7 @@ static void roles_and_phi(void **state)
 		json_array_get(list, 0), "phi"), "patient_name")), PATIENT_NAME);
 	json_decref(list);
 
-	/* Before commit the observer sees nothing; afterwards no PHI. */
+	/* Before commit the observer gets an empty list, afterwards one without PHI. */
 	assert_int_equal(exams_list(db, &x->observer, "", &list), SONO_OK);
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
@@ -299,11 +299,11 @@ static void file_is_encrypted_and_reopens(void **state)
 	db_close(x->f.db);
 	x->f.db = NULL;
 
-	/* A key file others can read is refused. */
+	/* A key file that others can read is rejected. */
 	assert_int_equal(chmod(key_path, 0644), 0);
 	assert_int_equal(db_open(&x->f.db, x->f.data_dir, err, sizeof(err)), SONO_EAUTH);
 	assert_non_null(strstr(err, "0600"));
-	/* So is a different key. */
+	/* So is a key that does not open the database. */
 	assert_int_equal(unlink(key_path), 0);
 	f = fopen(key_path, "w");
 	assert_non_null(f);
@@ -314,7 +314,7 @@ static void file_is_encrypted_and_reopens(void **state)
 	assert_null(x->f.db);
 }
 
-static void create_refuses_existing_folder(void **state)
+static void create_rejects_existing_folder(void **state)
 {
 	struct exam_fixture *x = *state;
 	char err[256];
@@ -323,7 +323,7 @@ static void create_refuses_existing_folder(void **state)
 	assert_non_null(strstr(err, "already exists"));
 }
 
-static void newer_schema_refused(void **state)
+static void newer_schema_rejected(void **state)
 {
 	struct exam_fixture *x = *state;
 	char err[256];
@@ -344,8 +344,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(oversized_part_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(roles_and_phi, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_is_encrypted_and_reopens, setup, teardown),
-		cmocka_unit_test_setup_teardown(create_refuses_existing_folder, setup, teardown),
-		cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(create_rejects_existing_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(newer_schema_rejected, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
