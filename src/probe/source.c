@@ -145,7 +145,7 @@ static int list_folder(struct source *s, const char *folder, char *err, size_t e
 	if (rc == SONO_ETOOBIG)
 		snprintf(err, errlen, "%s: more than %d files; replay a smaller folder", folder,
 			SOURCE_MAX_FILES);
-	if (rc == 0)
+	if (rc == 0 && s->path_count > 1)
 		qsort(s->paths, s->path_count, sizeof(*s->paths), compare_paths);
 	return rc;
 }
