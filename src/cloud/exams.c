@@ -472,64 +472,71 @@ int exams_get(struct db *db, const struct account *who, const char *addr,
 	return SONO_OK;
 }
 
-struct part_body {
-	uint8_t *data;
-	size_t len;
-	int rc;
+/* A stored part as read from the database, decoded after the database
+ * lock is released so a large decompression does not stall other threads. */
+struct stored_part {
+	uint8_t *raw; /* the stored body, owned */
+	size_t raw_len;
+	int64_t size; /* length of the decoded body */
+	int compressed;
+	uint8_t sha256[CRYPTO_SHA256_LEN];
 	int found;
 };
 
-static int decode_body(struct part_body *out, const struct db_value *c)
+/* Copies one part row: columns size, codec, body, sha256. */
+static int stored_part_cb(void *arg, const struct db_value *c, size_t n)
 {
+	struct stored_part *p = arg;
+
+	if (n != 4 || c[1].type != DB_TEXT || c[2].type != DB_BLOB || c[3].type != DB_BLOB
+	    || c[3].len != CRYPTO_SHA256_LEN)
+		return SONO_EDB;
+	p->raw = malloc(c[2].len ? c[2].len : 1);
+	if (p->raw == NULL)
+		return SONO_ENOMEM;
+	if (c[2].len > 0)
+		memcpy(p->raw, c[2].blob, c[2].len);
+	p->raw_len = c[2].len;
+	p->size = c[0].i;
+	p->compressed = strcmp(c[1].text, "zstd") == 0;
+	memcpy(p->sha256, c[3].blob, CRYPTO_SHA256_LEN);
+	p->found = 1;
+	return 1;
+}
+
+/* Decodes p into *body and checks it against the stored hash.  Returns 0,
+ * SONO_ENOMEM, or SONO_ECRYPTO for a body that does not decode or match. */
+static int decode_part(struct stored_part *p, uint8_t **body, size_t *len)
+{
+	uint8_t actual[CRYPTO_SHA256_LEN];
 	unsigned long long size;
 	size_t n;
 
-	if (c[1].type == DB_TEXT && strcmp(c[1].text, "none") == 0) {
-		out->data = malloc(c[2].len ? c[2].len : 1);
-		if (out->data == NULL)
+	if (!p->compressed) {
+		*body = p->raw;
+		*len = p->raw_len;
+		p->raw = NULL;
+	} else {
+		size = ZSTD_getFrameContentSize(p->raw, p->raw_len);
+		if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN
+		    || size != (unsigned long long)p->size || size > EXAMS_PART_MAX)
+			return SONO_ECRYPTO;
+		*body = malloc(size ? size : 1);
+		if (*body == NULL)
 			return SONO_ENOMEM;
-		if (c[2].len > 0)
-			memcpy(out->data, c[2].blob, c[2].len);
-		out->len = c[2].len;
-		return SONO_OK;
+		n = ZSTD_decompress(*body, size, p->raw, p->raw_len);
+		*len = ZSTD_isError(n) ? 0 : n;
+		if (ZSTD_isError(n) || n != size)
+			return SONO_ECRYPTO;
 	}
-	size = ZSTD_getFrameContentSize(c[2].blob, c[2].len);
-	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN
-	    || size != (unsigned long long)c[0].i || size > EXAMS_PART_MAX)
-		return SONO_ECRYPTO;
-	out->data = malloc(size ? size : 1);
-	if (out->data == NULL)
-		return SONO_ENOMEM;
-	n = ZSTD_decompress(out->data, size, c[2].blob, c[2].len);
-	if (ZSTD_isError(n) || n != size)
-		return SONO_ECRYPTO;
-	out->len = n;
-	return SONO_OK;
-}
-
-/* Copies and checks one part: columns size, codec, body, sha256. */
-static int part_body_cb(void *arg, const struct db_value *c, size_t n)
-{
-	struct part_body *out = arg;
-	uint8_t actual[CRYPTO_SHA256_LEN];
-
-	if (n != 4 || c[2].type != DB_BLOB || c[3].type != DB_BLOB
-	    || c[3].len != CRYPTO_SHA256_LEN)
-		return SONO_EDB;
-	out->found = 1;
-	out->rc = decode_body(out, c);
-	if (out->rc == SONO_OK) {
-		crypto_sha256(out->data, out->len, actual);
-		if (!crypto_equal(actual, c[3].blob, CRYPTO_SHA256_LEN))
-			out->rc = SONO_ECRYPTO;
-	}
-	return 1;
+	crypto_sha256(*body, *len, actual);
+	return crypto_equal(actual, p->sha256, sizeof(actual)) ? SONO_OK : SONO_ECRYPTO;
 }
 
 int exams_get_part(struct db *db, const struct account *who, const char *addr,
 	const char *uuid, unsigned n, uint8_t **body, size_t *len)
 {
-	struct part_body out = { 0 };
+	struct stored_part part = { 0 };
 	struct exam_row e;
 	int rc;
 
@@ -544,18 +551,18 @@ int exams_get_part(struct db *db, const struct account *who, const char *addr,
 		struct db_value v[2] = { DB_V_INT(e.id), DB_V_INT(n) };
 
 		rc = db_exec(db, "SELECT size, codec, body, sha256 FROM exam_parts"
-			" WHERE exam_id = ? AND n = ?", v, 2, part_body_cb, &out);
+			" WHERE exam_id = ? AND n = ?", v, 2, stored_part_cb, &part);
 	}
 	if (rc == SONO_OK)
-		rc = out.found ? out.rc : SONO_ENOTFOUND;
+		rc = part.found ? decode_part(&part, body, len) : SONO_ENOTFOUND;
+	free(part.raw);
 	if (rc == SONO_ECRYPTO)
 		LOG_ERROR("exam %s part %u does not match its stored SHA-256", uuid, n);
 	audit_write(db, who->name, "exam.part.read", uuid, addr, rc == SONO_OK ? "ok" : "failed");
 	if (rc != SONO_OK) {
-		free(out.data);
-		return rc;
+		free(*body);
+		*body = NULL;
+		*len = 0;
 	}
-	*body = out.data;
-	*len = out.len;
-	return SONO_OK;
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "cloud/accounts.h"
@@ -335,6 +336,74 @@ static void newer_schema_rejected(void **state)
 	assert_non_null(strstr(err, "newer"));
 }
 
+static void tampered_part_detected(void **state)
+{
+	struct exam_fixture *x = *state;
+	uint8_t *body = NULL;
+	size_t len = 0;
+
+	assert_int_equal(exams_create(x->f.db, &x->clinician, "", UUID_A, NULL, NULL), SONO_OK);
+	assert_int_equal(put(x, &x->clinician, UUID_A, 1, "genuine bytes", 13), SONO_OK);
+	assert_int_equal(db_exec(x->f.db, "UPDATE exam_parts SET body = X'00112233'", NULL, 0,
+		NULL, NULL), SONO_OK);
+	assert_int_equal(exams_get_part(x->f.db, &x->clinician, "", UUID_A, 1, &body, &len),
+		SONO_ECRYPTO);
+	assert_null(body);
+	assert_int_equal(len, 0);
+}
+
+#define THREADS 4
+#define PARTS_PER_THREAD 25
+
+struct upload_job {
+	struct exam_fixture *x;
+	char uuid[CRYPTO_UUID_LEN];
+	int rc;
+};
+
+/* Uploads and commits one exam; run by several threads at once. */
+static void *upload_exam(void *arg)
+{
+	struct upload_job *job = arg;
+	uint8_t body[4096];
+	json_t *receipt = NULL;
+	unsigned n;
+
+	job->rc = exams_create(job->x->f.db, &job->x->clinician, "", job->uuid, PHI, NULL);
+	for (n = 1; n <= PARTS_PER_THREAD && job->rc == SONO_OK; n++) {
+		memset(body, (int)n, sizeof(body));
+		job->rc = put(job->x, &job->x->clinician, job->uuid, n, body, sizeof(body));
+	}
+	if (job->rc == SONO_OK)
+		job->rc = exams_commit(job->x->f.db, &job->x->clinician, "", job->uuid, &receipt);
+	if (job->rc == SONO_OK && json_array_size(json_object_get(receipt, "parts")) != PARTS_PER_THREAD)
+		job->rc = SONO_EDB;
+	json_decref(receipt);
+	return NULL;
+}
+
+static void concurrent_uploads(void **state)
+{
+	struct exam_fixture *x = *state;
+	struct upload_job jobs[THREADS];
+	pthread_t threads[THREADS];
+	json_t *list = NULL;
+	int i;
+
+	for (i = 0; i < THREADS; i++) {
+		jobs[i].x = x;
+		assert_int_equal(crypto_uuid(jobs[i].uuid), SONO_OK);
+		assert_int_equal(pthread_create(&threads[i], NULL, upload_exam, &jobs[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+		assert_int_equal(jobs[i].rc, SONO_OK);
+	}
+	assert_int_equal(exams_list(x->f.db, &x->observer, "", &list), SONO_OK);
+	assert_int_equal(json_array_size(list), THREADS);
+	json_decref(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +412,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bodies_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(oversized_part_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(roles_and_phi, setup, teardown),
+		cmocka_unit_test_setup_teardown(tampered_part_detected, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_uploads, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_is_encrypted_and_reopens, setup, teardown),
 		cmocka_unit_test_setup_teardown(create_rejects_existing_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_rejected, setup, teardown),
