@@ -16,6 +16,9 @@ int cmd_doctor(int argc, char **argv);
 int cmd_link_test(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_exams(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_upload(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 /* station-command-decls-end */
 
 #endif

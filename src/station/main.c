@@ -13,6 +13,9 @@ static const struct station_command commands[] = {
 	{ "link-test", cmd_link_test, "receive frames from a scanner and report link statistics" },
 	{ "capture", cmd_capture, "record a cine from a scanner into a new completed exam" },
 	{ "exams", cmd_exams, "list, check, complete or delete the exams in the station store" },
+	{ "login", cmd_login, "log in to the cloud and cache permitted scanners and settings" },
+	{ "upload", cmd_upload, "send completed exams to the cloud and delete them once confirmed" },
+	{ "logout", cmd_logout, "revoke the cloud session and end the station's login" },
 	/* station-commands-end */
 	{ NULL, NULL, NULL },
 };

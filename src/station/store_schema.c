@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "station/store.h"
+#include "station/store_cloud.h"
 
 /* Version 1: exams, their patient, and their parts (stills and cines) with
  * one row per frame.  A patient row and the parts belong to one exam and go
@@ -69,6 +70,7 @@ static const char schema_v1[] =
 
 const struct store_migration store_migrations[] = {
 	{ 1, schema_v1 },
+	{ 2, store_cloud_schema }, /* cloud session, verifiers, scanners, settings, uploads */
 	/* store-migrations-end */
 	{ 0, NULL },
 };

@@ -1,0 +1,171 @@
+/* sonoterm login, upload and logout: the headless cloud commands. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sono/cli.h"
+#include "sono/config.h"
+#include "sono/crypto.h"
+#include "sono/error.h"
+#include "sono/log.h"
+#include "station/cmd_cloud.h"
+#include "station/commands.h"
+#include "station/session.h"
+#include "station/store_cli.h"
+#include "station/uploader.h"
+
+/* Every key of the station's configuration file, so that these commands
+ * can load and save the file without rejecting keys other modules use.
+ * TODO: replace with the station's single key table once one exists. */
+static const struct config_key station_keys[] = {
+	{ "cloud", "url", "cloud base URL, https://HOST[:PORT]" },
+	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
+	{ "cloud", "ca_file", "CA bundle that verifies the cloud's certificate" },
+	{ "cloud", "connect_timeout", "seconds for TCP connect and TLS handshake (1 to 300)" },
+	{ "cloud", "low_speed_time", "seconds below 1 byte/s before a transfer is cut (1 to 3600)" },
+	{ "upload", "max_attempts", "automatic upload attempts per exam (1 to 1000)" },
+	{ "upload", "backoff_min_ms", "first retry delay in ms (1 to 3600000)" },
+	{ "upload", "backoff_max_ms", "longest retry delay in ms (1 to 86400000)" },
+	{ "scanner", "address", "scanner HOST:PORT" },
+	{ "scanner", "pin", "scanner certificate fingerprint, SHA256:<hex>" },
+	{ "ui", "theme", "colour theme name" },
+	{ "ui", "render", "auto, sixel, halfblock or ascii" },
+	{ "ui", "cine_seconds", "length of the cine buffer in seconds" },
+	{ "ui", "cine_megabytes", "memory for the cine buffer in MiB" },
+	{ "ui", "mouse", "yes or no" },
+	{ "ui", "log_level", "error, warn, notice, info or debug" },
+	{ "display", "render", "auto, sixel, halfblock or ascii" },
+	{ "display", "theme", "colour theme name" },
+	{ "store", "data_dir", "station database folder" },
+	{ "log", "level", "error, warn, notice, info or debug" },
+	{ "log", "file", "log file path" },
+	{ NULL, NULL, NULL },
+};
+
+int cloud_cli_load_config(const char *command, const char *path, struct config *cfg)
+{
+	char err[1200];
+	char def[4096];
+
+	config_init(cfg, station_keys);
+	if (path == NULL && config_default_path("sonoterm", def, sizeof(def)) < 0) {
+		fprintf(stderr, "%s: the configuration path is too long\n", command);
+		return EXIT_USAGE;
+	}
+	if (config_load(cfg, path ? path : def, path == NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", command, err);
+		return EXIT_USAGE;
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path ? path : def);
+	return EXIT_OK;
+}
+
+int cloud_cli_options(const char *command, const struct config *cfg,
+	struct uploader_options *opt)
+{
+	const char *value;
+	int bad = 0, rc = 0;
+
+	uploader_options_defaults(opt);
+	value = config_get(cfg, "cloud", "url");
+	snprintf(opt->cloud.url, sizeof(opt->cloud.url), "%s", value ? value : "");
+	value = config_get(cfg, "cloud", "pin");
+	snprintf(opt->cloud.pin, sizeof(opt->cloud.pin), "%s", value ? value : "");
+	value = config_get(cfg, "cloud", "ca_file");
+	snprintf(opt->cloud.ca_file, sizeof(opt->cloud.ca_file), "%s", value ? value : "");
+	opt->cloud.connect_timeout_s = config_get_long(cfg, "cloud", "connect_timeout",
+		opt->cloud.connect_timeout_s, 1, 300, &rc);
+	bad |= rc;
+	opt->cloud.low_speed_time_s = config_get_long(cfg, "cloud", "low_speed_time",
+		opt->cloud.low_speed_time_s, 1, 3600, &rc);
+	bad |= rc;
+	opt->max_attempts = (unsigned)config_get_long(cfg, "upload", "max_attempts",
+		opt->max_attempts, 1, 1000, &rc);
+	bad |= rc;
+	opt->backoff_min_ms = config_get_long(cfg, "upload", "backoff_min_ms", opt->backoff_min_ms,
+		1, 3600000, &rc);
+	bad |= rc;
+	opt->backoff_max_ms = config_get_long(cfg, "upload", "backoff_max_ms", opt->backoff_max_ms,
+		1, 86400000, &rc);
+	bad |= rc;
+	if (bad || opt->backoff_max_ms < opt->backoff_min_ms) {
+		fprintf(stderr, "%s: %s has an invalid [cloud] or [upload] value; see the ranges in "
+			"'sonoterm login --help'\n", command, cfg->path);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int cloud_cli_exit_code(enum cloud_error_kind kind, int rc)
+{
+	switch (kind) {
+	case CLOUD_ERR_CERTIFICATE:
+		return EXIT_SECURITY;
+	case CLOUD_ERR_UNREACHABLE:
+		return EXIT_UNAVAILABLE;
+	default:
+		return rc == SONO_ETLS ? EXIT_SECURITY : EXIT_FAILURE_RUN;
+	}
+}
+
+/* Reads one line from f into out without its newline.  Returns its length,
+ * or -1 when empty or too long. */
+static long read_password_line(FILE *f, char *out, size_t outlen)
+{
+	size_t len;
+
+	if (fgets(out, (int)outlen, f) == NULL)
+		return -1;
+	len = strcspn(out, "\r\n");
+	if (out[len] == '\0' && len == outlen - 1) {
+		crypto_wipe(out, outlen);
+		return -1; /* no newline within the buffer: too long */
+	}
+	out[len] = '\0';
+	return len > 0 ? (long)len : -1;
+}
+
+/* Reads the password from path, or from standard input (without echo on a
+ * terminal) when path is NULL.  Returns EXIT_OK or EXIT_USAGE. */
+int cloud_cli_read_password(const char *command, const char *path, char *out, size_t outlen)
+{
+	struct termios old, quiet;
+	int tty = path == NULL && isatty(STDIN_FILENO);
+	FILE *f = stdin;
+	long len;
+
+	if (path != NULL && (f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: cannot open password file %s: %s\n", command, path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		fprintf(stderr, "Password: ");
+	} else {
+		tty = 0;
+	}
+	len = read_password_line(f, out, outlen);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	if (path != NULL)
+		fclose(f);
+	if (len < 0) {
+		fprintf(stderr, "%s: the password is missing or longer than %zu bytes\n", command,
+			outlen - 2);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
