@@ -3,6 +3,7 @@
  * `sonocloud serve` is running (SQLite serialises the two writers). */
 #include "config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -234,20 +235,28 @@ static void link_host(struct db *db, const struct admin_opts *o, char *out, size
 		snprintf(out, outlen, "localhost");
 }
 
-static int hostname_valid(const char *h)
+/* Returns 1 for a DNS name or address of letters, digits, '.', '-' and, in
+ * brackets, ':' for IPv6; with allow_port also a ":PORT" suffix. */
+static int hostname_valid(const char *h, int allow_port)
 {
 	size_t i, len = strlen(h);
+	int in_brackets = 0, seen_port = 0;
 
 	if (len == 0 || len > 253)
 		return 0;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)h[i];
 
-		if (!(c == '.' || c == '-' || c == ':' || c == '[' || c == ']'
-		    || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+		if (c == '[' && i == 0)
+			in_brackets = 1;
+		else if (c == ']' && in_brackets)
+			in_brackets = 0;
+		else if (c == ':' && !in_brackets && allow_port && !seen_port)
+			seen_port = 1;
+		else if (!(c == '.' || c == '-' || (c == ':' && in_brackets) || isalnum(c)))
 			return 0;
 	}
-	return 1;
+	return !in_brackets;
 }
 
 static void init_help(FILE *out)
@@ -309,7 +318,7 @@ int admin_init_main(int argc, char **argv)
 		return rc;
 	}
 	host = o.hostname ? o.hostname : "localhost";
-	if (o.nargs != 0 || !hostname_valid(host) || (o.cert == NULL) != (o.key == NULL)) {
+	if (o.nargs != 0 || !hostname_valid(host, 0) || (o.cert == NULL) != (o.key == NULL)) {
 		init_help(stderr);
 		return EXIT_USAGE;
 	}
@@ -440,6 +449,10 @@ int admin_user_main(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return finish_command(db, rc);
 	verb = o.args[0];
+	if (o.hostname != NULL && !hostname_valid(o.hostname, 1)) {
+		cli_usage_error(PROGRAM, "user: --hostname %s is not HOST or HOST:PORT", o.hostname);
+		return finish_command(db, EXIT_USAGE);
+	}
 	if (strcmp(verb, "list") == 0 && o.nargs == 1)
 		rc = db_exec(db, "SELECT name, email, role, disabled, pw_hash FROM users ORDER BY name",
 			NULL, 0, print_user, NULL);

@@ -92,6 +92,10 @@ expect_rc "user reset succeeds" 0
 check "reset link uses --hostname" grep -rqs "^https://other.test:8443/reset?token=" "$OUTBOX/new"
 cloud user reset nobody
 expect_rc "reset of an unknown user fails" 1
+cloud user reset alice --hostname 'evil.test/phish?x='
+expect_rc "a --hostname with a path is a usage error" 2
+cloud init --hostname 'bad host'
+expect_rc "init rejects a host name with a space" 2
 
 # ---- scanners and grants
 pin="SHA256:$(printf '%064d' 7 | tr 0 a)"
