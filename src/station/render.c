@@ -167,14 +167,18 @@ static void draw_line(uint8_t *mask, unsigned w, unsigned h, long x0, long y0, l
 	long sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
 
 	for (;;) {
+		/* Both steps test the error from before either update; testing
+		 * the updated error can step past (x1, y1) and never stop. */
+		long e2 = 2 * err;
+
 		plot(mask, w, h, x0, y0);
 		if (x0 == x1 && y0 == y1)
 			break;
-		if (2 * err >= dy) {
+		if (e2 >= dy) {
 			err += dy;
 			x0 += sx;
 		}
-		if (2 * err <= dx) {
+		if (e2 <= dx) {
 			err += dx;
 			y0 += sy;
 		}
