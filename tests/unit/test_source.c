@@ -176,6 +176,33 @@ static void replay_without_playable_file_fails(void **state)
 	assert_non_null(strstr(err, "/nonexistent/folder"));
 }
 
+/* The fuzz corpus holds a 2-frame 2x2 RGB file with planar configuration 1
+ * whose stored bytes are 0, 1, ..., 23. */
+static void replay_multiframe_plays_cine(void **state)
+{
+	static const uint8_t frame0[12] = { 0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11 };
+	static const uint8_t frame1[12] = { 12, 16, 20, 13, 17, 21, 14, 18, 22, 15, 19, 23 };
+	const char *top = getenv("top_srcdir");
+	struct source_params params;
+	struct frame f = { 0 };
+	struct source *s = NULL;
+	char spec[4200], err[512] = "";
+	int i;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "dicom:%s/tests/fuzz/corpus/fuzz_dicom/rgb_planar1_multiframe.dcm",
+		top ? top : ".");
+	if (source_open(&s, spec, SOURCE_MOTION_NONE, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	source_default_params(s, &params);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(source_next(s, &params, &f), 0);
+		assert_memory_equal(f.pixels, i % 2 ? frame1 : frame0, sizeof(frame0));
+	}
+	frame_free(&f);
+	source_close(s);
+}
+
 static void drift_shifts_but_keeps_geometry(void **state)
 {
 	struct frame ref = { 0 }, f = { 0 };
@@ -212,6 +239,7 @@ int main(void)
 		cmocka_unit_test(replay_aloka_has_calibrated_depth),
 		cmocka_unit_test(replay_folder_skips_unreadable),
 		cmocka_unit_test(replay_without_playable_file_fails),
+		cmocka_unit_test(replay_multiframe_plays_cine),
 		cmocka_unit_test(drift_shifts_but_keeps_geometry),
 	};
 
