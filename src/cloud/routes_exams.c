@@ -133,6 +133,9 @@ int routes_exam_commit(struct route_ctx *ctx)
 		route_reply_code(ctx, rc, EXAM_NOT_FOUND);
 		return ROUTE_DONE;
 	}
+	/* The API names the exam "uuid" in every body; storage names it "exam". */
+	if (json_object_get(receipt, "uuid") == NULL)
+		json_object_set_new(receipt, "uuid", json_string(ctx->match.uuid));
 	cloud_reply_json(ctx->req, 200, receipt);
 	json_decref(receipt);
 	LOG_INFO("exam %s committed by %s", ctx->match.uuid, ctx->user.name);
