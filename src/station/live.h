@@ -87,6 +87,7 @@ struct live {
 	int dirty;                   /* current (or the frozen view) not yet painted */
 	size_t cine_pos;             /* frame index shown while frozen */
 	double depth_mm;
+	int depth_known;             /* depth_mm was set by a frame or a key */
 	double gain_db;
 	size_t preset;               /* index into live_presets */
 	struct calipers calipers;

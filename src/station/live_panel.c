@@ -70,7 +70,8 @@ static void draw_panel_image(struct live *lv, WINDOW *win, int *row, int col, in
 	panel_line(win, row, col, width, body, "Render", text);
 	calipers_describe(&lv->calipers, lv->have_frame ? lv->current.spacing_mm :
 		(const double[2]){ 0, 0 }, text, sizeof(text));
-	panel_line(win, row, col, width, (attr_t)theme_attr(th, THEME_HIGHLIGHT), "Caliper", text);
+	panel_line(win, row, col, width, text[0] ? (attr_t)theme_attr(th, THEME_HIGHLIGHT) : body,
+		"Caliper", text);
 	capture_memory_counts(&lv->sink, &stills, &cines, &bytes);
 	snprintf(text, sizeof(text), "%zu stills, %zu cines", stills, cines);
 	panel_line(win, row, col, width, body, "Captured", text);
@@ -82,6 +83,7 @@ static void draw_panel_link(struct live *lv, WINDOW *win, int *row, int col, int
 	const struct theme *th = ui_theme(lv->ui);
 	attr_t body = (attr_t)theme_attr(th, THEME_BODY);
 	char text[128];
+	char *cipher;
 
 	(*row)++;
 	if (!lv->scanner) {
@@ -91,7 +93,13 @@ static void draw_panel_link(struct live *lv, WINDOW *win, int *row, int col, int
 	}
 	panel_line(win, row, col, width, (attr_t)theme_attr(th, s->state == SCANNER_CONNECTED ?
 		THEME_BODY : THEME_WARNING), "Link", scanner_state_name(s->state));
-	panel_line(win, row, col, width, body, "TLS", s->tls[0] ? s->tls : "-");
+	snprintf(text, sizeof(text), "%s", s->tls[0] ? s->tls : "-");
+	cipher = strchr(text, ' ');
+	if (cipher)
+		*cipher++ = '\0';
+	panel_line(win, row, col, width, body, "TLS", text);
+	if (cipher)
+		panel_line(win, row, col, width, body, "", cipher);
 	panel_line(win, row, col, width, body, "Serial", s->serial[0] ? s->serial : "-");
 	panel_line(win, row, col, width, body, "Model", s->model[0] ? s->model : "-");
 	if (s->battery_pct >= 0)

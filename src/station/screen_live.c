@@ -3,6 +3,7 @@
  * the scanner, freeze and scrub the cine, measure and capture. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,8 @@ static void change_depth(struct live *lv, double delta)
 {
 	double d = lv->depth_mm + delta;
 
+	lv->depth_known = 1;
+
 	lv->depth_mm = d < LIVE_DEPTH_MIN_MM ? LIVE_DEPTH_MIN_MM : d > LIVE_DEPTH_MAX_MM ?
 		LIVE_DEPTH_MAX_MM : d;
 	live_send_depth(lv);
@@ -352,6 +355,11 @@ static int live_tick(struct ui *ui, void *state)
 		lv->have_frame = 1;
 		if (!atomic_load(&lv->frozen))
 			lv->dirty = 1;
+		if (!lv->depth_known && lv->current.spacing_mm[1] > 0) {
+			/* Start the depth control from what the scanner shows. */
+			lv->depth_mm = round(lv->current.height * lv->current.spacing_mm[1]);
+			lv->depth_known = 1;
+		}
 	}
 	if (lv->scanner)
 		scanner_get_stats(lv->scanner, &lv->link);

@@ -71,7 +71,7 @@ check "status line shows a connected TLS 1.3 link" wait_pane 'connected TLSv1\.3
 check "status line shows the scanner serial" wait_pane 'UI-TMUX-1' 10
 check "key bar shows F1 Help" wait_pane '^F1Help +F2Render +F3Freeze' 5
 check "key bar shows F10 Quit" wait_pane 'F10Quit *$' 5
-check "panel shows the TLS cipher" wait_pane 'TLS_(AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)' 5
+check "panel shows the TLS cipher" wait_pane ' {9}TLS_(AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256) *$' 5
 check "frames are painted" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
 check "battery and temperature arrive" wait_pane 'bat [0-9]+% [0-9.]+C' 10
 
@@ -86,8 +86,9 @@ check "any key closes the help" sh -c "! tmux -L $TMUX_SOCKET capture-pane -p -t
 # --- controls: gain, depth, preset, freeze, scrub, capture
 tmx send-keys -t ui +
 check "gain key raises the gain by 2 dB" wait_pane 'Gain +\+2 dB' 2
+depth=$(pane | sed -n 's/.*Depth *\([0-9]*\) mm.*/\1/p' | head -n 1)
 tmx send-keys -t ui Down
-check "Down key deepens by 10 mm" wait_pane 'Depth +110 mm' 2
+check "Down key deepens by 10 mm" wait_pane "Depth +$((depth + 10)) mm" 2
 tmx send-keys -t ui p
 check "p selects the next preset" wait_pane 'Preset +obstetric' 2
 tmx send-keys -t ui Space
