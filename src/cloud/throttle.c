@@ -75,6 +75,16 @@ static int store(struct db *db, const char *key, const struct counter *t)
 		" VALUES (?, ?, ?, ?)", v, 4, NULL, NULL);
 }
 
+/* Deletes counters whose failures are forgotten and whose lock has ended, so
+ * guessing many different names does not grow the table without bound. */
+static int forget_stale(struct db *db, int64_t now)
+{
+	struct db_value v[2] = { DB_V_INT(now - WINDOW_SECONDS), DB_V_INT(now) };
+
+	return db_exec(db, "DELETE FROM throttle WHERE last_failure < ? AND locked_until < ?",
+		v, 2, NULL, NULL);
+}
+
 int throttle_fail(struct db *db, const char *key, int free_failures, int64_t *locked_until)
 {
 	int64_t now = db_now(), delay;
@@ -94,6 +104,8 @@ int throttle_fail(struct db *db, const char *key, int free_failures, int64_t *lo
 	delay = lock_seconds(t.failures, free_failures);
 	t.locked_until = delay > 0 ? now + delay : 0;
 	rc = store(db, key, &t);
+	if (rc == SONO_OK)
+		rc = forget_stale(db, now);
 out:
 	if (rc == SONO_OK)
 		rc = db_commit(db);

@@ -256,6 +256,11 @@ static void throttle_unknown_names_and_addresses(void **state)
 		SONO_ESTATE);
 	assert_int_equal(accounts_login(db, "erin", GOOD_PASSWORD, "203.0.113.6", &a, &locked),
 		SONO_OK);
+
+	/* Two hours later one more failure clears every stale counter. */
+	fixture_time += 7200;
+	accounts_login(db, "someone", "whatever it may be", "203.0.113.7", &a, &locked);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM throttle", NULL), 2);
 }
 
 static int64_t stored_iterations(struct db *db, const char *name)
