@@ -15,6 +15,7 @@
 #include "sono/log.h"
 #include "station/commands.h"
 #include "station/exam.h"
+#include "station/permit.h"
 #include "station/scanner.h"
 #include "station/store_cli.h"
 
@@ -31,6 +32,7 @@ struct capture_options {
 	unsigned long timeout_s;
 	double gain_db;
 	int have_gain;
+	int need_permit; /* no --pin: use the login's scanner permissions */
 };
 
 static volatile sig_atomic_t capture_stop;
@@ -44,12 +46,14 @@ static void on_signal(int sig)
 static void capture_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: sonoterm capture --scanner HOST:PORT --pin SHA256:HEX --frames N\n"
+		"Usage: sonoterm capture --scanner HOST:PORT [--pin SHA256:HEX] --frames N\n"
 		"                        --patient FILE|- [OPTION]...\n"
 		"Record a cine of N frames into a new completed exam and print its UUID.\n"
 		"\n"
 		"      --scanner HOST:PORT    scanner address (IPv6 as [ADDR]:PORT)\n"
-		"      --pin SHA256:HEX       fingerprint of the scanner certificate\n"
+		"      --pin SHA256:HEX       fingerprint of the scanner certificate; without\n"
+		"                             it the scanner must be one the logged-in user\n"
+		"                             is permitted ('sonoterm login')\n"
 		"      --frames N             frames to record (1 to %d)\n"
 		"      --patient FILE         patient file of 'key = value' lines, or - for\n"
 		"                             standard input; keys: patient_id, family_name,\n"
@@ -69,7 +73,7 @@ static void capture_usage(FILE *out)
 		"Patient data is read only from the file, never from the command line, where\n"
 		"other users of the machine could see it.\n"
 		"Exit status: 0 success, 1 failure, 2 usage or patient file error, 3 TLS or\n"
-		"pin failure or wrong store key, 4 scanner unreachable.\n",
+		"pin failure, scanner not permitted or wrong store key, 4 scanner unreachable.\n",
 		EXAM_CINE_MAX_FRAMES, CAPTURE_DEFAULT_TIMEOUT_S);
 }
 
@@ -105,8 +109,10 @@ static int check_options(struct capture_options *o, const char *scanner, const c
 		cli_usage_error(CAPTURE_COMMAND, "--scanner HOST:PORT is missing or invalid");
 		return EXIT_USAGE;
 	}
-	if (!pin || tls_pin_normalize(pin, o->cfg.pin) != 0) {
-		cli_usage_error(CAPTURE_COMMAND, "--pin SHA256:<64 hex digits> is missing or invalid");
+	if (!pin)
+		o->need_permit = 1;
+	else if (tls_pin_normalize(pin, o->cfg.pin) != 0) {
+		cli_usage_error(CAPTURE_COMMAND, "--pin SHA256:<64 hex digits> is invalid");
 		return EXIT_USAGE;
 	}
 	if (o->frames == 0) {
@@ -328,6 +334,21 @@ static int run_capture(struct capture_run *r, const struct patient *p)
 	return EXIT_OK;
 }
 
+/* Picks the pin and serial of a permitted scanner at the address. */
+static int capture_permit(struct store *s, struct scanner_config *cfg)
+{
+	char err[1024];
+	int rc;
+
+	rc = permit_resolve(s, cfg, err, sizeof(err));
+	if (rc == 0)
+		return EXIT_OK;
+	fprintf(stderr, CAPTURE_COMMAND ": %s\n", err);
+	if (rc == SONO_EIO || rc == SONO_ETIMEOUT)
+		return EXIT_UNAVAILABLE;
+	return rc == SONO_ESTATE || rc == SONO_EAUTH ? EXIT_SECURITY : EXIT_FAILURE_RUN;
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -362,6 +383,8 @@ int cmd_capture(int argc, char **argv)
 		rc = load_patient(o.patient_path, &p);
 	if (rc == EXIT_OK)
 		rc = store_cli_open(CAPTURE_COMMAND, &o.store, 1, &r.store, NULL);
+	if (rc == EXIT_OK && o.need_permit)
+		rc = capture_permit(r.store, &o.cfg);
 	if (rc != EXIT_OK)
 		goto out;
 

@@ -60,7 +60,8 @@ int cloud_cli_load_config(const char *command, const char *path, struct config *
 		fprintf(stderr, "%s: the configuration path is too long\n", command);
 		return EXIT_USAGE;
 	}
-	if (config_load(cfg, path ? path : def, path == NULL, err, sizeof(err)) < 0) {
+	/* A missing file is an empty configuration: login creates it. */
+	if (config_load(cfg, path ? path : def, 1, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", command, err);
 		return EXIT_USAGE;
 	}

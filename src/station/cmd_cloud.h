@@ -14,8 +14,9 @@
 /* Longest password accepted, in bytes. */
 #define CLOUD_CLI_PASSWORD_MAX 1024
 
-/* Loads the station configuration from path, or from the default path
- * (missing is then not an error), and sets cfg->path to the file used. */
+/* Loads the station configuration from path, or from the default path when
+ * path is NULL, and sets cfg->path to the file used.  A missing file gives
+ * an empty configuration. */
 int cloud_cli_load_config(const char *command, const char *path, struct config *cfg);
 
 /* Reads the [cloud] and [upload] keys into opt. */

@@ -237,6 +237,7 @@ static int run_upload(const struct upload_options *o, struct uploader_options *o
 		wait_for_queue(u, s, opt->max_attempts);
 	else
 		uploader_run_pass(u);
+	uploader_join(u);
 	uploader_get_status(u, &st);
 	uploader_free(u);
 	rc = finish(&st, s, opt->max_attempts);

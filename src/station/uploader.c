@@ -494,14 +494,20 @@ int uploader_start(struct uploader *u)
 	return 0;
 }
 
+void uploader_join(struct uploader *u)
+{
+	if (!u->thread_started)
+		return;
+	uploader_request_stop(u);
+	pthread_join(u->thread, NULL);
+	u->thread_started = 0;
+}
+
 void uploader_free(struct uploader *u)
 {
 	if (u == NULL)
 		return;
-	if (u->thread_started) {
-		uploader_request_stop(u);
-		pthread_join(u->thread, NULL);
-	}
+	uploader_join(u);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }

@@ -127,6 +127,10 @@ void uploader_request_stop(struct uploader *u);
 /* Copies the progress.  Safe from any thread. */
 void uploader_get_status(struct uploader *u, struct uploader_status *out);
 
+/* Stops and joins the background thread if it runs; a no-op otherwise.
+ * Afterwards uploader_get_status() shows the final counts. */
+void uploader_join(struct uploader *u);
+
 /* Stops and joins the background thread if it runs, then frees u; accepts
  * NULL.  Without a thread, call only when no pass is running. */
 void uploader_free(struct uploader *u);
