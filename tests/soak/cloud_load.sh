@@ -35,7 +35,7 @@ OUTBOX="$DATA/outbox"
 LOG="$WORK/serve.log"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 CURL="curl -sS --max-time 60 --cacert $DATA/cert.pem"
-SONO_LOAD_PASSWORD="load test passphrase $(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+SONO_LOAD_PASSWORD="amber meadow falcon $(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 export SONO_LOAD_PASSWORD
 
 "$SONOCLOUD" init --data-dir "$DATA" --hostname localhost >"$WORK/admin.out" 2>&1 ||
