@@ -125,15 +125,16 @@ static void print_patient(struct store *s, const struct exam_summary *e)
 		printf("  (no patient)");
 		return;
 	}
-	snprintf(name, sizeof(name), "%s^%s^%s", phi_text_get(&p.family_name),
-		phi_text_get(&p.given_name), phi_text_get(&p.middle_name));
+	patient_format_name(&p, name, sizeof(name));
 	sanitize_str(name, clean, sizeof(clean));
 	sanitize_str(phi_text_get(&p.patient_id), id, sizeof(id));
 	sanitize_str(phi_text_get(&p.birth_date), birth, sizeof(birth));
 	printf("  %s  %s  %s", clean, id, birth[0] ? birth : "-");
 	patient_clear(&p);
-	memset(name, 0, sizeof(name));
-	memset(clean, 0, sizeof(clean));
+	crypto_wipe(name, sizeof(name));
+	crypto_wipe(clean, sizeof(clean));
+	crypto_wipe(id, sizeof(id));
+	crypto_wipe(birth, sizeof(birth));
 }
 
 struct list_ctx {

@@ -80,6 +80,19 @@ const char *patient_sex_code(enum patient_sex sex)
 	}
 }
 
+void patient_format_name(const struct patient *p, char *out, size_t outlen)
+{
+	const char *middle = phi_text_get(&p->middle_name);
+	const char *given = phi_text_get(&p->given_name);
+
+	if (middle[0])
+		snprintf(out, outlen, "%s^%s^%s", phi_text_get(&p->family_name), given, middle);
+	else if (given[0])
+		snprintf(out, outlen, "%s^%s", phi_text_get(&p->family_name), given);
+	else
+		snprintf(out, outlen, "%s", phi_text_get(&p->family_name));
+}
+
 void patient_today(char out[11])
 {
 	time_t now = time(NULL);

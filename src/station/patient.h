@@ -109,6 +109,10 @@ int patient_read(struct patient *p, FILE *f, const char *today, char *msg, size_
 /* Writes today's local date as YYYY-MM-DD to out (11 bytes). */
 void patient_today(char out[11]);
 
+/* Writes the name as a DICOM person name, family^given^middle, without
+ * trailing empty components.  The result is patient data: display only. */
+void patient_format_name(const struct patient *p, char *out, size_t outlen);
+
 /* Returns "M", "F", "O" or "" for the DICOM Patient's Sex attribute. */
 const char *patient_sex_code(enum patient_sex sex);
 
