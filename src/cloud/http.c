@@ -317,8 +317,8 @@ void cloud_http_address(const struct cloud_http *h, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", h->address);
 }
 
-/* Ends the event loops once the answers to cancelled slow jobs, which
- * event_base_once scheduled, had a moment to run. */
+/* Ends the event loops after a short grace period, so the 503 replies to
+ * cancelled slow jobs, which event_base_once scheduled, are sent first. */
 static void http_stop_workers(struct cloud_http *h)
 {
 	struct timeval grace = { 0, 200 * 1000 };

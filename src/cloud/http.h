@@ -7,8 +7,9 @@
  * core sends it after the handler returns.  A handler that has slow work to
  * do calls cloud_request_defer(): the work function then runs on a pool
  * thread, fills the response there, and the core sends it from the request's
- * own event loop.  So an event loop never waits for a password check, and a
- * request waits for at most the checks queued ahead of its own. */
+ * own event loop.  The routes run every password check as deferred work, so
+ * an event loop never computes one, and a login waits only for the checks
+ * queued ahead of it. */
 #ifndef SONO_CLOUD_HTTP_H
 #define SONO_CLOUD_HTTP_H
 
@@ -52,7 +53,7 @@ int cloud_http_start(struct cloud_http **out, const struct cloud_http_options *o
  * the options asked for port 0). */
 void cloud_http_address(const struct cloud_http *h, char *out, size_t outlen);
 
-/* Stops accepting, answers queued slow jobs with 503, stops the event loops,
+/* Stops accepting, replies 503 to queued slow jobs, stops the event loops,
  * joins every thread and frees the server.  Accepts NULL. */
 void cloud_http_stop(struct cloud_http *h);
 
@@ -100,8 +101,9 @@ void cloud_request_set_data(struct cloud_request *r, void *data);
 void *cloud_request_data(const struct cloud_request *r);
 
 /* Queues work(r, arg) on a slow-work thread; the response is sent when work
- * returns.  Call at most once, as the handler's last step.  Returns 0, or
- * SONO_ETOOBIG when the queue is full (the handler should reply 503). */
+ * returns.  Call at most once, as the handler's last step, and touch r only
+ * from work after that.  Returns 0, SONO_ENOMEM, or SONO_ETOOBIG when the
+ * queue is full or the server is stopping (the handler then replies 503). */
 int cloud_request_defer(struct cloud_request *r, cloud_http_work work, void *arg);
 
 /* Sets the response.  body is copied; content_type may be NULL for an
@@ -123,8 +125,9 @@ void cloud_reply_error(struct cloud_request *r, int status, const char *error,
  * dropped with a warning in the log. */
 void cloud_reply_header(struct cloud_request *r, const char *name, const char *value);
 
-/* Names the request in log lines, e.g. "PUT /api/v1/exams/{uuid}/parts/{n}".
- * The pattern is used instead of the path, which may contain a reset token. */
+/* Names the request in log lines with its route pattern, such as
+ * "/api/v1/exams/{uuid}/parts/{n}", because the path may contain a reset
+ * token.  label must outlive the request. */
 void cloud_request_set_label(struct cloud_request *r, const char *label);
 
 /* Returns the status set so far (0 when no reply was set). */

@@ -104,8 +104,8 @@ struct http_conn *http_conn_of(struct evhttp_request *req);
 /* Writes the numeric peer address of socket fd ("unknown" on failure). */
 void http_peer_name(int fd, char *out, size_t outlen);
 
-/* Starts and stops the slow-work threads.  Stopping answers jobs that have
- * not started with 503 and waits for running ones. */
+/* Starts and stops the slow-work threads.  Stopping waits for running jobs
+ * and replies 503 to jobs that have not started. */
 int http_slow_start(struct cloud_http *h, char *err, size_t errlen);
 void http_slow_stop(struct cloud_http *h);
 

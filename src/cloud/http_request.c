@@ -1,6 +1,6 @@
 /* The request side of the HTTP core: turning an evhttp request into a
  * cloud_request, the accessors handlers use, and sending the response with
- * the security headers every answer carries. */
+ * the security headers that every response carries. */
 #include "config.h"
 
 #include <stdlib.h>

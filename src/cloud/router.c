@@ -58,7 +58,7 @@ static int part_valid(const char *s, size_t n, unsigned *out)
 	unsigned v = 0;
 	size_t i;
 
-	if (n == 0 || n > 4 || s[0] == '0')
+	if (n == 0 || n > 5 || s[0] == '0')
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')

@@ -10,8 +10,9 @@
 
 #include "cloud/http.h"
 
-/* Largest exam part number, and longest reset token in a path. */
-#define ROUTER_PART_MAX 9999
+/* Largest exam part number, and longest reset token in a path.  The part
+ * limit matches EXAMS_PARTS_MAX of the storage layer. */
+#define ROUTER_PART_MAX 10000
 #define ROUTER_TOKEN_MAX 128
 
 enum cloud_route_id {
@@ -42,12 +43,10 @@ enum cloud_route_id {
 
 enum router_body {
 	ROUTER_BODY_NONE,   /* a body is ignored */
-	ROUTER_BODY_JSON,   /* application/json, at most ROUTER_JSON_MAX bytes */
+	ROUTER_BODY_JSON,   /* application/json, at most JSON_BODY_MAX bytes */
 	ROUTER_BODY_BINARY, /* application/octet-stream, up to the server's body limit */
 	ROUTER_BODY_FORM,   /* application/x-www-form-urlencoded from a page */
 };
-
-#define ROUTER_JSON_MAX (64 * 1024)
 
 struct cloud_route {
 	enum cloud_method method;

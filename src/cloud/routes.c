@@ -181,8 +181,8 @@ static int route_authenticate(struct route_ctx *ctx)
 	return 0;
 }
 
-/* Matches the route and answers 400, 404 or 405 when there is none.
- * Returns 0 or -1. */
+/* Matches the route and replies 404 (also for an undecodable path) or 405
+ * when there is none.  Returns 0 or -1. */
 static int route_find(struct route_ctx *ctx)
 {
 	char allow[64];

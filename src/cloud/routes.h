@@ -14,7 +14,7 @@
 #include "cloud/router.h"
 #include "cloud/sessions.h"
 
-/* What every handler needs from the running server.  Read-only while the
+/* Server state that every handler reads; nothing writes it while the
  * server runs. */
 struct cloud_app {
 	struct db *db;
@@ -51,7 +51,7 @@ void route_ctx_free(struct route_ctx *ctx);
 /* Replies with the HTTP status and error code for a SONO_E* result of a
  * storage call: 404 for SONO_ENOTFOUND, 403 for SONO_EAUTH, 409 for
  * SONO_ESTATE, 413 for SONO_ETOOBIG, 400 for SONO_EINVAL, else 500.
- * message is used for 4xx answers; a 500 gets a fixed message. */
+ * message is used for 4xx replies; a 500 gets a fixed message. */
 void route_reply_code(struct route_ctx *ctx, int rc, const char *message);
 
 /* Copies a string into ctx->secret for deferred work.  Returns 0 or

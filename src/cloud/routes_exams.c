@@ -38,7 +38,7 @@ int routes_exam_create(struct route_ctx *ctx)
 	crypto_wipe(phi, strlen(phi));
 	free(phi);
 	if (rc == SONO_ENOTFOUND) {
-		/* Another account owns the UUID; say so without revealing more. */
+		/* Another account owns the UUID.  The reply reveals nothing more. */
 		cloud_reply_error(ctx->req, 409, "conflict", "This exam UUID is already in use.");
 		return ROUTE_DONE;
 	}

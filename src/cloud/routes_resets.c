@@ -25,7 +25,7 @@ static void reset_request_work(struct cloud_request *r, void *arg)
 	if (rc < 0)
 		LOG_ERROR("password reset request from %s failed: %s", cloud_request_peer(r),
 			sono_strerror(rc));
-	/* 202 in every case, so the answer never tells whether the account exists. */
+	/* 202 in every case, so the reply never reveals whether the account exists. */
 	body = json_pack("{s:s}", "message",
 		"If the account exists, a reset link was sent to its address.");
 	if (body != NULL)

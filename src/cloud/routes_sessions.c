@@ -11,8 +11,8 @@
 #include "cloud/json_body.h"
 #include "cloud/routes.h"
 
-/* The answer to an unknown user, a wrong password, a disabled account and
- * an account still waiting for enrolment: one message, so a client cannot
+/* The one message for an unknown user, a wrong password, a disabled
+ * account and an account still waiting for enrolment, so a client cannot
  * tell which names exist. */
 #define LOGIN_FAILED_MESSAGE "The user name or password is wrong."
 
@@ -59,7 +59,7 @@ static void login_work(struct cloud_request *r, void *arg)
 			wait = 1;
 		snprintf(text, sizeof(text), "%lld", (long long)wait);
 		cloud_reply_header(r, "Retry-After", text);
-		snprintf(text, sizeof(text), "Too many failed logins; try again in %lld seconds.",
+		snprintf(text, sizeof(text), "Too many failed logins. Try again in %lld seconds.",
 			(long long)wait);
 		cloud_reply_error(r, 429, "too_many_attempts", text);
 	} else if (rc == SONO_EAUTH) {

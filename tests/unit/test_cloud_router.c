@@ -60,6 +60,9 @@ static void uuid_and_part_parameters(void **state)
 	assert_string_equal(m.uuid, UUID);
 	assert_int_equal(m.part, 12);
 
+	assert_int_equal(match(CLOUD_METHOD_PUT, "/api/v1/exams/" UUID "/parts/10000", &m), 0);
+	assert_int_equal(m.part, ROUTER_PART_MAX);
+
 	assert_int_equal(match(CLOUD_METHOD_POST, "/api/v1/exams/" UUID "/commit", &m), 0);
 	assert_int_equal(m.route->id, ROUTE_EXAM_COMMIT);
 	assert_string_equal(m.uuid, UUID);
@@ -76,7 +79,8 @@ static void malformed_parameters_not_found(void **state)
 		"/api/v1/exams/" UUID "x",
 		"/api/v1/exams/" UUID "/parts/0",
 		"/api/v1/exams/" UUID "/parts/01",
-		"/api/v1/exams/" UUID "/parts/10000",
+		"/api/v1/exams/" UUID "/parts/10001",
+		"/api/v1/exams/" UUID "/parts/100000",
 		"/api/v1/exams/" UUID "/parts/-1",
 		"/api/v1/exams/" UUID "/parts/",
 		"/api/v1/exams/" UUID "/parts/1/",
