@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,10 +405,12 @@ static int handle_frames(struct parser *p, const struct element *el)
 {
 	double frames;
 
-	if (value_number(el, 0, &frames) < 0 || frames != (double)(uint32_t)frames)
+	if (value_number(el, 0, &frames) < 0 || frames != floor(frames))
 		return fail(p, SONO_EINVAL, "NumberOfFrames (0028,0008) is not an integer");
-	if (frames < 1 || frames > DICOM_MAX_FRAMES)
-		return fail(p, SONO_ETOOBIG, "NumberOfFrames %.0f is outside 1 to %u", frames,
+	if (frames < 1)
+		return fail(p, SONO_EINVAL, "NumberOfFrames %.0f is less than 1", frames);
+	if (frames > DICOM_MAX_FRAMES)
+		return fail(p, SONO_ETOOBIG, "NumberOfFrames %.0f exceeds the maximum of %u", frames,
 			DICOM_MAX_FRAMES);
 	p->frames = (uint32_t)frames;
 	return SONO_OK;

@@ -790,6 +790,28 @@ static void hostile_geometry_rejected(void **state)
 	sbuf_free(&d.b);
 }
 
+static void frame_count_values_rejected(void **state)
+{
+	static const uint8_t pixels[4] = { 0 };
+	static const struct {
+		const char *value;
+		int code;
+	} counts[] = { { "1e30", SONO_ETOOBIG }, { "2.5", SONO_EINVAL }, { "0", SONO_EINVAL },
+		{ "-3", SONO_EINVAL }, { "x", SONO_EINVAL } };
+	struct builder d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		begin_file(&d, EXPLICIT_LE);
+		image_module(&d, "MONOCHROME2", 1, 2, 2, 8);
+		element_text(&d, 0x0028, 0x0008, "IS", counts[i].value);
+		pixel_data(&d, pixels, sizeof(pixels), "OB");
+		expect_reject(&d, counts[i].code, "NumberOfFrames");
+		sbuf_free(&d.b);
+	}
+}
+
 static void deep_nesting_rejected(void **state)
 {
 	struct builder d;
@@ -925,6 +947,7 @@ int main(void)
 		cmocka_unit_test(truncated_files_rejected),
 		cmocka_unit_test(hostile_element_length),
 		cmocka_unit_test(hostile_geometry_rejected),
+		cmocka_unit_test(frame_count_values_rejected),
 		cmocka_unit_test(deep_nesting_rejected),
 		cmocka_unit_test(bad_structure_rejected),
 		cmocka_unit_test(unsupported_inputs_explained),
