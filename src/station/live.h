@@ -99,6 +99,7 @@ struct live {
 	struct render *render;
 	struct render_target target;
 	struct render_layout layout;
+	struct render_layout logged_layout; /* last placement written to the log */
 	int layout_valid;
 	struct ui_rect area;         /* full image area in cells */
 	struct sbuf out;

@@ -193,6 +193,20 @@ static void count_paint(struct live *lv, const struct frame *f)
 	}
 }
 
+/* Logs where the image lands whenever that changes; tests read this line
+ * to find the image in a screenshot. */
+static void log_placement(struct live *lv)
+{
+	const struct render_layout *l = &lv->layout;
+
+	if (lv->layout_valid && !memcmp(&lv->logged_layout, l, sizeof(*l)))
+		return;
+	lv->logged_layout = *l;
+	LOG_INFO("image placed: col %u row %u, %ux%u px, cell %ux%u px, renderer %s",
+		l->cells.col, l->cells.row, l->px_w, l->px_h, lv->target.cell_w, lv->target.cell_h,
+		render_mode_name(lv->mode));
+}
+
 /* Renders f with calipers and depth ticks into lv->out.  Returns 0 or a
  * negative SONO_E* code from the renderer. */
 static int render_view(struct live *lv, const struct frame *f)
@@ -243,6 +257,7 @@ void live_paint(struct live *lv, int full)
 		LOG_WARN("frame not rendered with %s: %s", render_mode_name(lv->mode), sono_strerror(rc));
 		return;
 	}
+	log_placement(lv);
 	lv->layout_valid = 1;
 	start = ui_now_ms();
 	if (write_all(ui_tty_fd(lv->ui), lv->out.data, lv->out.len) < 0)
