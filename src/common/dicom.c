@@ -709,7 +709,7 @@ static int check_photometric(struct parser *p)
 	return SONO_OK;
 }
 
-/* Checks that Pixel Data holds every frame and that a decoded frame fits
+/* Checks that Pixel Data contains every frame and that a decoded frame fits
  * FRAME_MAX_BYTES. */
 static int check_pixel_length(struct parser *p)
 {

@@ -24,7 +24,9 @@
 #define MARGIN_X 64        /* speckle columns beyond the image on each side, for drift */
 #define MARGIN_Y 32        /* speckle rows above and below the image, for breathing */
 #define DYNAMIC_RANGE_DB 60.0f
-#define FLOOR_DB (-28.0f)  /* level shown as gray 0 at 0 dB gain; tissue sits near gray 110 */
+/* Level shown as gray 0 at 0 dB gain; shallow tissue then averages about
+ * gray 100. */
+#define FLOOR_DB (-28.0f)
 #define NOISE_DB (-25.0f)  /* receiver noise, visible inside cysts */
 #define CYST_DB (-50.0f)
 #define REFLECTOR_DB 26.0f
