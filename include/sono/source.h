@@ -2,7 +2,8 @@
  *
  * A source produces frames on demand; the scanner server calls source_next()
  * at its frame rate with the current imaging parameters.  Spec strings are
- * "phantom" and "dicom:PATH", where PATH is a file or a folder of files. */
+ * "phantom" (640x480 frames), "phantom:WIDTHxHEIGHT" and "dicom:PATH", where
+ * PATH is a file or a folder of files. */
 #ifndef SONO_SOURCE_H
 #define SONO_SOURCE_H
 
