@@ -296,6 +296,20 @@ expect_status "bob's password is unchanged after the expired reset" 201
 api GET /reset -G --data-urlencode "token=$EXPIRED"
 expect_status "reset page" 200
 check "reset page has a password form" grep -q 'type="password"' "$BODY"
+api GET /reset -G --data-urlencode 'token=<script>'
+expect_status "reset page with a malformed token" 400
+check "reset page does not echo markup" sh -c "! grep -q '<script>' '$BODY'"
+
+# The browser path: the page's form posts to /reset.
+json_post /api/v1/password-resets '{"username":"adam"}'
+FORM_TOKEN=$(mail_token adam@example.org)
+api POST /reset --data-urlencode "token=$FORM_TOKEN" --data-urlencode "password=$PW_ADAM and more"
+expect_status "reset form sets the password" 200
+check "reset form confirms" grep -q "Password set" "$BODY"
+api POST /reset --data-urlencode "token=$FORM_TOKEN" --data-urlencode "password=$PW_ADAM again"
+expect_status "reset form token works only once" 400
+login adam "$PW_ADAM and more"
+expect_status "password from the form works" 201
 
 # ---------------------------------------------------------------- logout and disabled users
 api DELETE /api/v1/sessions/current -H "Authorization: Bearer $ANA"
@@ -327,7 +341,8 @@ check "server exits 0 on SIGTERM" test $? -eq 0
 check "log records the stop" grep -q "stopped" "$LOG"
 cat "$LOG" "$TEST_TMP/admin.out" >"$TEST_TMP/all.log"
 for secret in "$PATIENT_NAME" Quintavalle "$PATIENT_ID" "$PATIENT_BIRTH" "$PW_ANA" "$PW_BOB" \
-	"$PW_OLGA" "$PW_ADAM" "$PW_ANA_NEW" "$ANA" "$BOB" "$OLGA" "$ADAM" "$RESET" "$EXPIRED"; do
+	"$PW_OLGA" "$PW_ADAM" "$PW_ANA_NEW" "$ANA" "$BOB" "$OLGA" "$ADAM" "$RESET" "$EXPIRED" \
+	"$FORM_TOKEN"; do
 	check "logs do not contain a secret or patient field (${#secret} chars)" \
 		sh -c "! grep -qF -e '$secret' '$TEST_TMP/all.log'"
 done
