@@ -18,7 +18,10 @@
  * factor: 15 to 256 characters (counted as Unicode code points), no
  * composition rules, and rejection of common or breached passwords, repeated
  * or sequential characters, the user name and the service name, with the
- * reason returned to show to the user. */
+ * reason returned to show to the user.
+ * NOTE: passwords are hashed as typed, without the Unicode normalisation
+ * (NFKC) that SP 800-63B recommends, so a password typed in another
+ * normalisation form on another keyboard does not match. */
 #ifndef CLOUD_ACCOUNTS_H
 #define CLOUD_ACCOUNTS_H
 

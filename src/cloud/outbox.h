@@ -3,8 +3,9 @@
  *
  * Each message is written to DIR/tmp/ with mode 0600, flushed, and renamed
  * into DIR/new/, so a reader never sees a partial message.  Messages are
- * RFC 5322 plain text (UTF-8, 8bit).  Header values are checked for CR and
- * LF so an address or subject cannot add headers. */
+ * RFC 5322 plain text (UTF-8, 8bit) with LF line ends, as Maildir files are
+ * stored; the transfer agent sends them with CRLF.  Header values are
+ * checked for CR and LF so an address or subject cannot add headers. */
 #ifndef CLOUD_OUTBOX_H
 #define CLOUD_OUTBOX_H
 
