@@ -19,9 +19,9 @@
  * composition rules, and rejection of common or breached passwords, repeated
  * or sequential characters, the user name and the service name, with the
  * reason returned to show to the user.
- * NOTE: passwords are hashed as typed, without the Unicode normalisation
- * (NFKC) that SP 800-63B recommends, so a password typed in another
- * normalisation form on another keyboard does not match. */
+ * NOTE: passwords are hashed as typed, without Unicode normalisation (such
+ * as NFKC), so the same password typed in another normalisation form on
+ * another keyboard does not match. */
 #ifndef CLOUD_ACCOUNTS_H
 #define CLOUD_ACCOUNTS_H
 
