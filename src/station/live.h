@@ -59,6 +59,7 @@ struct live_adapt {
 	size_t last_bytes;           /* output of the last frame */
 	long long write_ms;          /* when the last frame was written */
 	int draining;                /* the last frame is still in the output queue */
+	uint64_t frame_ts_ns;        /* timestamp of the last live frame written, 0 if frozen */
 };
 
 struct live_testsrc;
@@ -110,7 +111,7 @@ struct live {
 	unsigned fps_frames;
 	double fps;                  /* frames painted per second */
 	long long last_paint_ms;
-	double frame_age_ms;         /* age of the last painted frame */
+	double frame_age_ms;         /* age of the last frame when the terminal took it */
 	double frame_age_max_ms;     /* since the last periodic log line */
 	long long stats_log_ms;
 	uint64_t paints;

@@ -20,7 +20,7 @@
  * how long a key's echo can wait behind an image. */
 #define LIVE_FRAME_BUDGET_MS 80.0
 #define LIVE_AREA_SCALE_MIN 0.1
-#define LIVE_STATS_LOG_MS 10000
+#define LIVE_STATS_LOG_MS 5000
 #define LIVE_TICKS_MAX 64
 
 void live_layout(struct live *lv)
@@ -91,6 +91,18 @@ static size_t depth_ticks(const struct frame *f, double rows[LIVE_TICKS_MAX])
 	return n;
 }
 
+/* Records the age of the frame whose output just left the queue: the
+ * time from acquisition to the terminal reading its last byte.  The
+ * scanner's clock is taken to match ours, as it does on one machine. */
+static void record_age(struct live *lv)
+{
+	if (!lv->adapt.frame_ts_ns)
+		return;
+	lv->frame_age_ms = (double)(frame_now_ns() - lv->adapt.frame_ts_ns) / 1e6;
+	if (lv->frame_age_ms > lv->frame_age_max_ms)
+		lv->frame_age_max_ms = lv->frame_age_ms;
+}
+
 /* Returns 1 when the terminal's output queue is empty (or cannot be
  * queried), and records the throughput of the last frame when it drained. */
 static int output_drained(struct live *lv)
@@ -106,6 +118,7 @@ static int output_drained(struct live *lv)
 	if (a->draining) {
 		now = ui_now_ms();
 		a->draining = 0;
+		record_age(lv);
 		if (now > a->write_ms && a->last_bytes > 0) {
 			double rate = a->last_bytes * 1000.0 / (double)(now - a->write_ms);
 
@@ -171,11 +184,7 @@ static void count_paint(struct live *lv, const struct frame *f)
 {
 	long long now = ui_now_ms();
 
-	if (!atomic_load(&lv->frozen) && f->timestamp_ns) {
-		lv->frame_age_ms = (double)(frame_now_ns() - f->timestamp_ns) / 1e6;
-		if (lv->frame_age_ms > lv->frame_age_max_ms)
-			lv->frame_age_max_ms = lv->frame_age_ms;
-	}
+	lv->adapt.frame_ts_ns = atomic_load(&lv->frozen) ? 0 : f->timestamp_ns;
 	lv->paints++;
 	lv->fps_frames++;
 	lv->last_paint_ms = now;
