@@ -107,6 +107,8 @@ int cloud_cli_options(const char *command, const struct config *cfg,
 
 int cloud_cli_exit_code(enum cloud_error_kind kind, int rc)
 {
+	if (rc == SONO_EAUTH)
+		return EXIT_FAILURE_RUN; /* wrong credentials, also offline */
 	switch (kind) {
 	case CLOUD_ERR_CERTIFICATE:
 		return EXIT_SECURITY;

@@ -27,8 +27,9 @@ int cloud_cli_options(const char *command, const struct config *cfg,
  * NULL (echo off on a terminal).  The caller wipes out. */
 int cloud_cli_read_password(const char *command, const char *path, char *out, size_t outlen);
 
-/* Maps a failed cloud request to an exit code: 3 for certificate and TLS
- * failures, 4 when the cloud is unreachable, else 1. */
+/* Maps a failed cloud request to an exit code: 1 for wrong credentials
+ * (SONO_EAUTH, online or offline), 3 for certificate and TLS failures, 4
+ * when the cloud is unreachable, else 1. */
 int cloud_cli_exit_code(enum cloud_error_kind kind, int rc);
 
 #endif
