@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <time.h>
 
 #include "cloud/accounts.h"
 #include "cloud/audit.h"
@@ -310,6 +311,41 @@ static void salts_differ_per_user(void **state)
 	assert_int_equal(count_rows(db, "SELECT count(DISTINCT pw_hash) FROM users", NULL), 2);
 }
 
+static double login_seconds(struct db *db, const char *name)
+{
+	struct timespec t0, t1;
+	struct account a;
+	int64_t locked;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(accounts_login(db, name, "a wrong but long password", "", &a, &locked),
+		SONO_EAUTH);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* An unknown name costs one PBKDF2 like a wrong password does.  The bound
+ * is loose (half) because the machine may be busy, yet skipping the PBKDF2
+ * would make the unknown name about 100 times faster. */
+static void unknown_name_costs_one_pbkdf2(void **state)
+{
+	struct db *db = db_of(state);
+	double known = 1e9, unknown = 1e9;
+	int i;
+
+	accounts_set_iterations(100000);
+	add_user(db, "mona", ROLE_CLINICIAN);
+	for (i = 0; i < 3; i++) {
+		double k = login_seconds(db, "mona"), u = login_seconds(db, "nobody-here");
+
+		known = k < known ? k : known;
+		unknown = u < unknown ? u : unknown;
+	}
+	accounts_set_iterations(TEST_ITERATIONS);
+	if (unknown < known / 2)
+		fail_msg("unknown name took %.4f s, wrong password %.4f s", unknown, known);
+}
+
 /* Reads the token from the newest message in outbox/new, or fails. */
 static void read_token(const char *outbox, char token[RESETS_TOKEN_HEX_LEN], int *messages)
 {
@@ -437,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(login_upgrades_iterations, setup, teardown),
 		cmocka_unit_test_setup_teardown(login_at_600000_iterations, setup, teardown),
 		cmocka_unit_test_setup_teardown(salts_differ_per_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_name_costs_one_pbkdf2, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_token_works_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_token_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_request_reveals_nothing, setup, teardown),
