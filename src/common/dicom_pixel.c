@@ -18,7 +18,11 @@ struct segments {
 	uint16_t *out;
 	uint32_t entries;
 	uint32_t count;  /* entries expanded so far */
+	uint32_t segments_left; /* bound on segments expanded, indirect ones included */
 };
+
+/* Enough for any table of up to 65536 entries without empty segments. */
+#define MAX_SEGMENTS (4u * 65536u)
 
 static int lut_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -54,21 +58,23 @@ static void expand_linear(struct segments *s, uint16_t n, uint16_t y1)
 	double y0 = s->out[s->count - 1];
 	uint16_t i;
 
-	for (i = 1; i <= n; i++)
+	for (i = 1; i <= n && s->count < s->entries; i++)
 		emit(s, (uint16_t)lround(y0 + (y1 - y0) * i / n));
 }
 
 /* Expands the segment at word *pos and moves *pos past it.  An indirect
  * segment replays earlier segments but may not itself point at another
- * indirect segment, which bounds the work and rules out cycles. */
+ * indirect segment, which rules out cycles.  s->segments_left bounds the
+ * work of tables made of many empty or replayed segments. */
 static int expand_segment(struct segments *s, size_t *pos, int allow_indirect)
 {
 	size_t i = *pos, k, offset, words;
 	uint16_t opcode, n;
 	int rc;
 
-	if (i + 2 > s->words)
+	if (i + 2 > s->words || s->segments_left == 0)
 		return SONO_EINVAL;
+	s->segments_left--;
 	opcode = word_at(s->data, i);
 	n = word_at(s->data, i + 1);
 
@@ -76,7 +82,7 @@ static int expand_segment(struct segments *s, size_t *pos, int allow_indirect)
 	case 0: /* discrete: n values follow */
 		if (n > s->words - i - 2)
 			return SONO_EINVAL;
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n && s->count < s->entries; k++)
 			emit(s, word_at(s->data, i + 2 + k));
 		*pos = i + 2 + n;
 		return SONO_OK;
@@ -92,7 +98,7 @@ static int expand_segment(struct segments *s, size_t *pos, int allow_indirect)
 		/* NOTE: the offset counts bytes from the start of the data, as GDCM
 		 * 3.0 reads it.  No sample file with an indirect segment confirms it. */
 		offset = ((size_t)word_at(s->data, i + 3) << 16 | word_at(s->data, i + 2)) / 2;
-		for (words = offset, k = 0; k < n; k++) {
+		for (words = offset, k = 0; k < n && s->count < s->entries; k++) {
 			rc = expand_segment(s, &words, 0);
 			if (rc < 0)
 				return rc;
@@ -109,7 +115,7 @@ static int expand_segment(struct segments *s, size_t *pos, int allow_indirect)
 static int expand_segmented(const struct dicom_lut *lut, uint16_t *out, const char *channel,
 	char *err, size_t errlen)
 {
-	struct segments s = { lut->data, lut->data_len / 2, out, lut->entries, 0 };
+	struct segments s = { lut->data, lut->data_len / 2, out, lut->entries, 0, MAX_SEGMENTS };
 	size_t pos = 0;
 
 	while (pos < s.words && s.count < s.entries) {

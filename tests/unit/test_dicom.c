@@ -615,6 +615,36 @@ static void segmented_palette_expands(void **state)
 	sbuf_free(&d.b);
 }
 
+/* A segmented table of 200 empty segments replayed by 2000 indirect
+ * segments would take 400,000 segment expansions; the reader stops at its
+ * bound and rejects the table instead of spinning. */
+static void segmented_palette_work_bounded(void **state)
+{
+	enum { EMPTY = 200, INDIRECT = 2000 };
+	static uint8_t lut[(2 * EMPTY + 4 * INDIRECT) * 2];
+	static const uint8_t pixels[4] = { 0 };
+	struct builder d;
+	size_t w = 0;
+	uint16_t e;
+	int i;
+
+	(void)state;
+	memset(lut, 0, sizeof(lut)); /* [0, 0] is a discrete segment of no entries */
+	w = 2 * EMPTY;
+	for (i = 0; i < INDIRECT; i++, w += 4) {
+		lut[2 * w] = 2;                    /* opcode: indirect */
+		lut[2 * (w + 1)] = (uint8_t)EMPTY; /* segments to replay; offset 0 follows */
+	}
+	begin_file(&d, EXPLICIT_LE);
+	image_module(&d, "PALETTE COLOR", 1, 2, 2, 8);
+	palette_descriptors(&d, 256, 0, 16);
+	for (e = 0x1221; e <= 0x1223; e++)
+		element(&d, 0x0028, e, "OW", lut, sizeof(lut));
+	pixel_data(&d, pixels, sizeof(pixels), "OB");
+	expect_reject(&d, SONO_EINVAL, "invalid segment");
+	sbuf_free(&d.b);
+}
+
 /* Writes a Sequence of Ultrasound Regions of undefined length with two
  * items: a region in seconds (ignored), then one in cm. */
 static void ultrasound_regions(struct builder *d, int undefined_items)
@@ -943,6 +973,7 @@ int main(void)
 		cmocka_unit_test(ybr_full_converts_to_rgb),
 		cmocka_unit_test(palette_8bit_with_first_mapped),
 		cmocka_unit_test(segmented_palette_expands),
+		cmocka_unit_test(segmented_palette_work_bounded),
 		cmocka_unit_test(regions_spacing_cm_to_mm),
 		cmocka_unit_test(truncated_files_rejected),
 		cmocka_unit_test(hostile_element_length),
