@@ -258,9 +258,12 @@ static double effective_depth(double depth_mm)
 	return depth_mm;
 }
 
-static int preset_is_linear(const char *preset)
+/* The preset field may lack a terminating NUL when it comes from a peer. */
+static int preset_is_linear(const struct source_params *params)
 {
-	return !strcmp(preset, "vascular") || !strcmp(preset, "linear");
+	size_t n = sizeof(params->preset);
+
+	return !strncmp(params->preset, "vascular", n) || !strncmp(params->preset, "linear", n);
 }
 
 /* Static level by depth r in mm: attenuation left after time-gain
@@ -519,7 +522,7 @@ int phantom_render(struct phantom *ph, const struct source_params *params, doubl
 	struct frame *out)
 {
 	double depth = effective_depth(params->depth_mm), dx, dy;
-	int linear = preset_is_linear(params->preset);
+	int linear = preset_is_linear(params);
 	long ox, oy;
 	int rc;
 
