@@ -39,6 +39,10 @@
 /* zstd level for frames: level 1 keeps a 30 fps cine well ahead of real
  * time on a two-core machine (see bench/RESULTS.md). */
 #define EXAM_ZSTD_LEVEL 1
+/* A cine frame is compressed with the previous frame as a zstd prefix,
+ * except every EXAM_KEYFRAME_INTERVAL-th frame, which stands alone; reading
+ * frame i decodes at most this many frames. */
+#define EXAM_KEYFRAME_INTERVAL 30
 /* Caps on what one part may hold; checked before anything is allocated. */
 #define EXAM_CINE_MAX_FRAMES 3600
 #define EXAM_MEASUREMENTS_MAX 16384

@@ -36,6 +36,7 @@ struct exam_cine {
 	ZSTD_CCtx *zstd;
 	uint8_t *zbuf;
 	size_t zcap;
+	uint8_t *prev; /* pixels of the previous frame, the next frame's prefix */
 	sqlite3_stmt *insert;
 	int failed;
 };
@@ -145,6 +146,7 @@ static void free_cine(struct exam_cine *c)
 		crypto_sha256_end(c->sha, discard);
 	ZSTD_freeCCtx(c->zstd);
 	free(c->zbuf);
+	free(c->prev);
 	free(c);
 }
 
@@ -152,7 +154,8 @@ static void free_cine(struct exam_cine *c)
 static int start_part(struct exam_cine *c, const char *uuid, const char *measurements)
 {
 	static const char frame_sql[] =
-		"INSERT INTO frames (part_id, idx, timestamp_ns, sha256, data) VALUES (?, ?, ?, ?, ?)";
+		"INSERT INTO frames (part_id, idx, timestamp_ns, sha256, data, delta)"
+		" VALUES (?, ?, ?, ?, ?, ?)";
 	enum exam_state state = EXAM_DRAFT;
 	int rc;
 
@@ -250,6 +253,13 @@ static int check_geometry(struct exam_cine *c, const struct frame *f)
 	return SONO_OK;
 }
 
+/* Returns 1 when frame number count of the part is compressed against the
+ * previous frame. */
+static int is_delta(const struct exam_cine *c)
+{
+	return c->kind == EXAM_PART_CINE && c->count % EXAM_KEYFRAME_INTERVAL != 0;
+}
+
 static int compress_frame(struct exam_cine *c, const struct frame *f, size_t *zlen)
 {
 	size_t bound = ZSTD_compressBound(c->frame_bytes);
@@ -263,12 +273,30 @@ static int compress_frame(struct exam_cine *c, const struct frame *f, size_t *zl
 		c->zbuf = grown;
 		c->zcap = bound;
 	}
-	n = ZSTD_compressCCtx(c->zstd, c->zbuf, c->zcap, f->pixels, c->frame_bytes, EXAM_ZSTD_LEVEL);
+	n = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, EXAM_ZSTD_LEVEL);
+	if (!ZSTD_isError(n) && is_delta(c))
+		n = ZSTD_CCtx_refPrefix(c->zstd, c->prev, c->frame_bytes);
+	if (!ZSTD_isError(n))
+		n = ZSTD_compress2(c->zstd, c->zbuf, c->zcap, f->pixels, c->frame_bytes);
 	if (ZSTD_isError(n)) {
 		LOG_ERROR("exam %s: zstd failed: %s", c->uuid, ZSTD_getErrorName(n));
 		return SONO_EIO;
 	}
 	*zlen = n;
+	return SONO_OK;
+}
+
+/* Keeps the frame's pixels as the prefix of the next one. */
+static int keep_previous(struct exam_cine *c, const struct frame *f)
+{
+	if (c->kind != EXAM_PART_CINE)
+		return SONO_OK;
+	if (!c->prev) {
+		c->prev = malloc(c->frame_bytes);
+		if (!c->prev)
+			return SONO_ENOMEM;
+	}
+	memcpy(c->prev, f->pixels, c->frame_bytes);
 	return SONO_OK;
 }
 
@@ -283,6 +311,7 @@ static int insert_frame(struct exam_cine *c, const struct frame *f, const uint8_
 	sqlite3_bind_int64(c->insert, 3, (int64_t)f->timestamp_ns);
 	sqlite3_bind_blob(c->insert, 4, digest, CRYPTO_SHA256_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(c->insert, 5, c->zbuf, (int)zlen, SQLITE_STATIC);
+	sqlite3_bind_int(c->insert, 6, is_delta(c));
 	if (sqlite3_step(c->insert) != SQLITE_DONE)
 		rc = store_fail(c->store, "storing a frame");
 	return rc;
@@ -305,6 +334,8 @@ int exam_cine_add(struct exam_cine *c, const struct frame *frame)
 	}
 	if (rc == 0)
 		rc = insert_frame(c, frame, digest, zlen);
+	if (rc == 0)
+		rc = keep_previous(c, frame);
 	if (rc != 0) {
 		LOG_ERROR("exam %s: frame %u of a %s not stored: %s", c->uuid, (unsigned)c->count,
 			c->kind == EXAM_PART_CINE ? "cine" : "still", sono_strerror(rc));
@@ -508,75 +539,133 @@ int exam_part_measurements(struct store *s, int64_t part_id, char **json)
 
 #define FRAME_COLUMNS \
 	"SELECT f.sha256, f.data, f.timestamp_ns, p.width, p.height, p.components," \
-	" p.spacing_x_mm, p.spacing_y_mm, f.idx FROM frames f JOIN parts p ON p.id = f.part_id"
+	" p.spacing_x_mm, p.spacing_y_mm, f.idx, f.delta FROM frames f" \
+	" JOIN parts p ON p.id = f.part_id"
 
-/* Decompresses the frame in the current row of a FRAME_COLUMNS statement into
- * out and checks its SHA-256.  Sizes from the row are checked before
- * anything is allocated. */
-static int decode_frame_row(sqlite3_stmt *st, struct frame *out)
+/* Decodes a part's frames in order: a delta frame needs the frame before it
+ * as its zstd prefix, so cur and prev swap after each frame. */
+struct frame_reader {
+	ZSTD_DCtx *zstd;
+	struct frame cur;
+	struct frame prev;
+	int64_t prev_idx; /* -1: no previous frame decoded */
+};
+
+static int reader_init(struct frame_reader *r)
 {
-	const void *data = sqlite3_column_blob(st, 1);
-	size_t zlen = (size_t)sqlite3_column_bytes(st, 1);
+	memset(r, 0, sizeof(*r));
+	r->prev_idx = -1;
+	r->zstd = ZSTD_createDCtx();
+	return r->zstd ? SONO_OK : SONO_ENOMEM;
+}
+
+static void reader_free(struct frame_reader *r)
+{
+	ZSTD_freeDCtx(r->zstd);
+	frame_free(&r->cur);
+	frame_free(&r->prev);
+}
+
+/* Checks the row's geometry and makes r->cur hold n bytes of pixels. */
+static int reader_prepare(struct frame_reader *r, sqlite3_stmt *st, size_t *n)
+{
 	int64_t width = sqlite3_column_int64(st, 3);
 	int64_t height = sqlite3_column_int64(st, 4);
 	int comps = sqlite3_column_int(st, 5);
-	uint8_t digest[CRYPTO_SHA256_LEN];
-	unsigned long long content;
-	size_t n;
-	int rc;
+	struct frame swap = r->prev;
 
 	if (width <= 0 || width > FRAME_MAX_DIM || height <= 0 || height > FRAME_MAX_DIM ||
-	    (comps != 1 && comps != 3) || sqlite3_column_bytes(st, 0) != CRYPTO_SHA256_LEN || !data)
+	    (comps != 1 && comps != 3) || sqlite3_column_bytes(st, 0) != CRYPTO_SHA256_LEN ||
+	    !sqlite3_column_blob(st, 1))
 		return SONO_EDB;
-	n = frame_size((uint32_t)width, (uint32_t)height, (unsigned)comps, FRAME_MAX_BYTES);
-	content = ZSTD_getFrameContentSize(data, zlen);
-	if (n == 0 || content != n)
+	*n = frame_size((uint32_t)width, (uint32_t)height, (unsigned)comps, FRAME_MAX_BYTES);
+	if (*n == 0)
 		return SONO_EDB;
-	if (!out->pixels || frame_size(out->width, out->height, out->components, FRAME_MAX_BYTES) != n) {
-		frame_free(out);
-		rc = frame_alloc(out, (uint32_t)width, (uint32_t)height, (unsigned)comps, FRAME_MAX_BYTES);
-		if (rc != 0)
-			return rc;
+	r->prev = r->cur;
+	r->cur = swap;
+	if (!r->cur.pixels ||
+	    frame_size(r->cur.width, r->cur.height, r->cur.components, FRAME_MAX_BYTES) != *n) {
+		frame_free(&r->cur);
+		if (frame_alloc(&r->cur, (uint32_t)width, (uint32_t)height, (unsigned)comps,
+				FRAME_MAX_BYTES) != 0)
+			return SONO_ENOMEM;
 	}
-	out->width = (uint32_t)width;
-	out->height = (uint32_t)height;
-	out->components = (uint8_t)comps;
-	out->timestamp_ns = (uint64_t)sqlite3_column_int64(st, 2);
-	out->spacing_mm[0] = sqlite3_column_double(st, 6);
-	out->spacing_mm[1] = sqlite3_column_double(st, 7);
-	out->seq = (uint32_t)sqlite3_column_int64(st, 8);
-	if (ZSTD_decompress(out->pixels, n, data, zlen) != n)
+	r->cur.width = (uint32_t)width;
+	r->cur.height = (uint32_t)height;
+	r->cur.components = (uint8_t)comps;
+	return SONO_OK;
+}
+
+/* Decompresses the current row of a FRAME_COLUMNS statement into r->cur and
+ * checks it against its SHA-256.  Sizes from the row are checked before
+ * anything is allocated. */
+static int reader_decode(struct frame_reader *r, sqlite3_stmt *st)
+{
+	const void *data = sqlite3_column_blob(st, 1);
+	size_t zlen = (size_t)sqlite3_column_bytes(st, 1);
+	int64_t idx = sqlite3_column_int64(st, 8);
+	int delta = sqlite3_column_int(st, 9);
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	size_t n = 0;
+	size_t got;
+	int rc;
+
+	rc = reader_prepare(r, st, &n);
+	if (rc != 0)
+		return rc;
+	if (ZSTD_getFrameContentSize(data, zlen) != n)
 		return SONO_EDB;
-	crypto_sha256(out->pixels, n, digest);
+	if (delta && (r->prev_idx != idx - 1 || !r->prev.pixels ||
+		      frame_size(r->prev.width, r->prev.height, r->prev.components,
+			      FRAME_MAX_BYTES) != n))
+		return SONO_EDB;
+	if (delta && ZSTD_isError(ZSTD_DCtx_refPrefix(r->zstd, r->prev.pixels, n)))
+		return SONO_EDB;
+	got = ZSTD_decompressDCtx(r->zstd, r->cur.pixels, n, data, zlen);
+	if (ZSTD_isError(got) || got != n)
+		return SONO_EDB;
+	crypto_sha256(r->cur.pixels, n, digest);
 	if (!crypto_equal(digest, sqlite3_column_blob(st, 0), CRYPTO_SHA256_LEN))
 		return SONO_EDB;
+	r->cur.timestamp_ns = (uint64_t)sqlite3_column_int64(st, 2);
+	r->cur.spacing_mm[0] = sqlite3_column_double(st, 6);
+	r->cur.spacing_mm[1] = sqlite3_column_double(st, 7);
+	r->cur.seq = (uint32_t)idx;
+	r->prev_idx = idx;
 	return SONO_OK;
 }
 
 int exam_read_frame(struct store *s, int64_t part_id, uint32_t index, struct frame *out)
 {
+	static const char sql[] = FRAME_COLUMNS
+		" WHERE f.part_id = ?1 AND f.idx <= ?2 AND f.idx >= (SELECT max(idx) FROM frames"
+		"  WHERE part_id = ?1 AND idx <= ?2 AND delta = 0) ORDER BY f.idx";
+	struct frame_reader r;
 	sqlite3_stmt *st = NULL;
+	int step = SQLITE_DONE;
 	int rc;
 
-	rc = store_prepare(s, FRAME_COLUMNS " WHERE f.part_id = ? AND f.idx = ?", &st);
+	rc = reader_init(&r);
+	if (rc == 0)
+		rc = store_prepare(s, sql, &st);
 	if (rc != 0)
-		return rc;
+		goto out;
 	sqlite3_bind_int64(st, 1, part_id);
 	sqlite3_bind_int64(st, 2, index);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		rc = decode_frame_row(st, out);
-		if (rc != 0)
-			LOG_ERROR("part %lld frame %u is damaged: size or SHA-256 does not match",
-				(long long)part_id, (unsigned)index);
-		break;
-	case SQLITE_DONE:
-		rc = SONO_ENOTFOUND;
-		break;
-	default:
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = reader_decode(&r, st);
+	if (rc == 0 && step != SQLITE_DONE)
 		rc = store_fail(s, "reading a frame");
-	}
+	if (rc == 0 && r.prev_idx != (int64_t)index)
+		rc = SONO_ENOTFOUND;
+	if (rc == SONO_EDB)
+		LOG_ERROR("part %lld frame %u is damaged: size or SHA-256 does not match",
+			(long long)part_id, (unsigned)index);
+	if (rc == 0)
+		rc = frame_copy(out, &r.cur);
+out:
 	sqlite3_finalize(st);
+	reader_free(&r);
 	return rc;
 }
 
@@ -586,45 +675,61 @@ struct verify_ctx {
 	const char *uuid;
 	char *err;
 	size_t errlen;
-	struct frame frame;
 	unsigned long parts;
 	unsigned long frames;
 };
 
-/* Reads every frame of one part in order and compares counts and hashes. */
-static int verify_part(const struct exam_part *part, void *arg)
+/* Decodes every frame of one part in order and compares counts and hashes. */
+static int verify_frames(struct store *s, const struct exam_part *part, uint32_t *count,
+	uint8_t digest[CRYPTO_SHA256_LEN])
 {
-	struct verify_ctx *v = arg;
 	struct crypto_sha256_ctx *sha = crypto_sha256_begin();
-	uint8_t digest[CRYPTO_SHA256_LEN] = { 0 };
-	char hex[CRYPTO_SHA256_HEX_LEN];
+	struct frame_reader r;
 	sqlite3_stmt *st = NULL;
-	uint32_t expect = 0;
 	int rc;
 
-	rc = sha ? store_prepare(v->store, FRAME_COLUMNS " WHERE f.part_id = ? ORDER BY f.idx", &st)
-		 : SONO_ENOMEM;
+	*count = 0;
+	rc = reader_init(&r);
+	if (rc == 0)
+		rc = sha ? store_prepare(s, FRAME_COLUMNS " WHERE f.part_id = ? ORDER BY f.idx", &st)
+			 : SONO_ENOMEM;
 	if (rc == 0)
 		sqlite3_bind_int64(st, 1, part->id);
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_int64(st, 8) != expect++ || decode_frame_row(st, &v->frame) != 0)
+		if (sqlite3_column_int64(st, 8) != *count || reader_decode(&r, st) != 0)
 			rc = SONO_EDB;
 		else
-			rc = crypto_sha256_update(sha, v->frame.pixels,
-				frame_size(v->frame.width, v->frame.height, v->frame.components, FRAME_MAX_BYTES));
+			rc = crypto_sha256_update(sha, r.cur.pixels, frame_size(r.cur.width,
+				r.cur.height, r.cur.components, FRAME_MAX_BYTES));
+		if (rc == 0)
+			(*count)++;
 	}
 	sqlite3_finalize(st);
-	rc = crypto_sha256_end(sha, digest) != 0 && rc == 0 ? SONO_EDB : rc;
+	reader_free(&r);
+	if (crypto_sha256_end(sha, digest) != 0 && rc == 0)
+		rc = SONO_EDB;
+	return rc;
+}
+
+static int verify_part(const struct exam_part *part, void *arg)
+{
+	struct verify_ctx *v = arg;
+	uint8_t digest[CRYPTO_SHA256_LEN] = { 0 };
+	char hex[CRYPTO_SHA256_HEX_LEN];
+	uint32_t count = 0;
+	int rc;
+
+	rc = verify_frames(v->store, part, &count, digest);
 	crypto_hex(digest, sizeof(digest), hex);
-	if (rc == 0 && (expect != part->frame_count || strcmp(hex, part->sha256) != 0))
+	if (rc == 0 && (count != part->frame_count || strcmp(hex, part->sha256) != 0))
 		rc = SONO_EDB;
 	if (rc != 0) {
 		snprintf(v->err, v->errlen, "exam %s part %lld: frame %u is missing or does not match "
-			"its SHA-256", v->uuid, (long long)part->id, expect ? expect - 1 : 0);
+			"its SHA-256", v->uuid, (long long)part->id, (unsigned)count);
 		return SONO_EDB;
 	}
 	v->parts++;
-	v->frames += expect;
+	v->frames += count;
 	return SONO_OK;
 }
 
@@ -652,7 +757,6 @@ int exam_verify_all(struct store *s, char *err, size_t errlen)
 	v.errlen = errlen;
 	err[0] = '\0';
 	rc = exam_list(s, verify_exam, &v);
-	frame_free(&v.frame);
 	if (rc != 0 && err[0] == '\0')
 		snprintf(err, errlen, "verification failed: %s", sono_strerror(rc));
 	if (rc == 0)

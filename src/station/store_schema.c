@@ -68,9 +68,16 @@ static const char schema_v1[] =
 	" data BLOB NOT NULL,"
 	" UNIQUE (part_id, idx));";
 
+/* Version 3: a cine frame may be compressed with the previous frame of its
+ * part as a zstd prefix (delta = 1), which stores a slowly changing cine in
+ * a fraction of the space.  Earlier rows are independent frames. */
+static const char schema_v3[] =
+	"ALTER TABLE frames ADD COLUMN delta INTEGER NOT NULL DEFAULT 0 CHECK (delta IN (0, 1));";
+
 const struct store_migration store_migrations[] = {
 	{ 1, schema_v1 },
 	{ 2, store_cloud_schema }, /* cloud session, verifiers, scanners, settings, uploads */
+	{ 3, schema_v3 },
 	/* store-migrations-end */
 	{ 0, NULL },
 };

@@ -169,6 +169,39 @@ static void cine_frames_read_back(void **state)
 	frame_free(&got);
 }
 
+/* Frames past the first key frame are stored as deltas against the frame
+ * before; reading any of them must decode from the nearest key frame. */
+static void cine_delta_frames_read_back(void **state)
+{
+	struct fixture *f = *state;
+	static const uint32_t picks[] = { 69, 0, 29, 30, 31, 45, 59, 60, 1 };
+	char uuid[CRYPTO_UUID_LEN];
+	struct frame want = { 0 };
+	struct frame got = { 0 };
+	char err[256];
+	int64_t part;
+	size_t i;
+
+	scanning_exam(f, &f->patient, uuid);
+	part = add_cine(f, uuid, 2 * EXAM_KEYFRAME_INTERVAL + 10);
+	for (i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+		make_frame(&want, 64, 48, picks[i]);
+		assert_int_equal(exam_read_frame(f->store, part, picks[i], &got), SONO_OK);
+		assert_memory_equal(got.pixels, want.pixels, 64 * 48);
+		assert_int_equal(got.timestamp_ns, want.timestamp_ns);
+		frame_free(&want);
+	}
+	frame_free(&got);
+	assert_int_equal(exam_verify_all(f->store, err, sizeof(err)), SONO_OK);
+
+	/* A damaged key frame makes the delta frames after it unreadable. */
+	assert_int_equal(store_exec(f->store, "UPDATE frames SET sha256 = zeroblob(32)"
+		" WHERE idx = 30"), SONO_OK);
+	assert_int_equal(exam_read_frame(f->store, part, 45, &got), SONO_EDB);
+	assert_int_equal(exam_read_frame(f->store, part, 29, &got), SONO_OK);
+	frame_free(&got);
+}
+
 static int copy_part(const struct exam_part *part, void *arg)
 {
 	memcpy(arg, part, sizeof(*part));
@@ -458,6 +491,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(lifecycle_to_completed, setup, teardown),
 		cmocka_unit_test_setup_teardown(cine_frames_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(cine_delta_frames_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(part_metadata_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(measurements_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(transitions_enforced, setup, teardown),
