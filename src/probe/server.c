@@ -51,11 +51,11 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-static void drop_client(struct probe_server *ps, const char *why)
+static void drop_client(struct probe_server *ps, const char *reason)
 {
 	if (ps->client.fd < 0)
 		return;
-	LOG_NOTICE("station %s disconnected: %s (frames sent %llu, skipped %llu)", ps->peer, why,
+	LOG_NOTICE("station %s disconnected: %s (frames sent %llu, skipped %llu)", ps->peer, reason,
 		(unsigned long long)ps->frames_sent, (unsigned long long)ps->frames_skipped);
 	conn_close(&ps->client);
 	igtl_decoder_next(&ps->decoder);

@@ -28,7 +28,7 @@ struct linktest_options {
 	const char *dump_dir;
 };
 
-/* What the run observed on the consumer side of the mailbox. */
+/* Counts from the consumer side of the mailbox. */
 struct linktest_result {
 	unsigned long taken;
 	unsigned long dumped;
@@ -188,6 +188,7 @@ static void print_report(const struct linktest_options *o, const struct scanner_
 	printf("tls: %s\n", st->tls);
 	printf("scanner serial: %s\n", st->serial[0] ? st->serial : "unknown");
 	printf("scanner model: %s\n", st->model[0] ? st->model : "unknown");
+	printf("scanner frames sent: %llu (from its last STATUS)\n", (unsigned long long)st->frames_sent);
 	printf("connections: %llu (errors: %llu)\n", (unsigned long long)st->connects,
 		(unsigned long long)st->errors);
 	if (st->last_error[0])

@@ -1,8 +1,8 @@
 /* libFuzzer target for the OpenIGTLink decoder and body decoders.
  *
  * The first input byte sets the chunk size in which the rest is fed, so
- * messages split at every offset are covered; each complete message is
- * decoded by its type as the station's receive thread does. */
+ * messages split at every offset are covered.  Each complete message is
+ * decoded by its type, as the station's receive thread does. */
 #include "config.h"
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A hostile OpenIGTLink scanner for the scanner-link tests.
 
-The first connection gets the misbehaviour named by --case; every later
+The first connection gets the misbehaviour named by --case.  Every later
 connection gets a valid hello and valid 64x48 gray frames, so a client that
 survives the first connection and reconnects receives frames.  The server
 serves at most --max-connections connections and stops after --lifetime

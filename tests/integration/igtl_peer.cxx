@@ -4,9 +4,9 @@
 //   igtl_peer serve COUNT OUTDIR
 //       Listens on a free 127.0.0.1 port and prints "listening PORT".  For
 //       the first client (waiting at most 20 s) it sends a hello STRING, a
-//       STATUS and COUNT IMAGE messages packed by the library, alternating a
-//       96x64 RGB and an 80x60 gray frame, and writes the expected pixels to
-//       OUTDIR/expected-rgb.ppm and OUTDIR/expected-gray.pgm.
+//       STATUS and COUNT IMAGE messages packed by the library.  The frames
+//       alternate between 96x64 RGB and 80x60 gray; their expected pixels
+//       go to OUTDIR/expected-rgb.ppm and OUTDIR/expected-gray.pgm.
 //
 //   igtl_peer check PORT COUNT
 //       Connects to 127.0.0.1:PORT, sends a control STRING, and receives
