@@ -9,7 +9,8 @@
  *
  * Only pixels, geometry, calibration and the device's manufacturer and model
  * are kept.  Patient and study attributes are skipped without being decoded,
- * so nothing a caller gets from this module can carry them. */
+ * and the rest of the file is wiped from memory once it is parsed, so
+ * nothing a caller gets from this module can carry them. */
 #ifndef SONO_DICOM_H
 #define SONO_DICOM_H
 

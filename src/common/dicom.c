@@ -17,6 +17,7 @@
 
 #include "common/dicom_priv.h"
 #include "sono/buf.h"
+#include "sono/crypto.h"
 #include "sono/error.h"
 #include "sono/log.h"
 
@@ -799,6 +800,29 @@ static int parse_file(struct dicom_image *img, char *err, size_t errlen)
 	return rc;
 }
 
+/* Drops every byte of the file but the pixel data, wiping the rest first,
+ * so patient attributes do not stay in the process's memory.  Palette
+ * tables have been built by now, so their data pointers are cleared. */
+static void keep_pixels_only(struct dicom_image *img)
+{
+	size_t start = (size_t)(img->pixels - img->file), end = start + img->pixels_len;
+	uint8_t *shrunk;
+	int i;
+
+	crypto_wipe(img->file, start);
+	crypto_wipe(img->file + end, img->file_len - end);
+	memmove(img->file, img->pixels, img->pixels_len);
+	shrunk = realloc(img->file, img->pixels_len > 0 ? img->pixels_len : 1);
+	if (shrunk)
+		img->file = shrunk;
+	img->file_len = img->pixels_len;
+	img->pixels = img->file;
+	for (i = 0; i < 3; i++) {
+		img->lut[i].data = NULL;
+		img->lut[i].data_len = 0;
+	}
+}
+
 /* Takes ownership of file (len bytes) and parses it into a new image. */
 static int open_owned(struct dicom_image **out, uint8_t *file, size_t len, char *err,
 	size_t errlen)
@@ -820,6 +844,7 @@ static int open_owned(struct dicom_image **out, uint8_t *file, size_t len, char 
 		dicom_free(img);
 		return rc;
 	}
+	keep_pixels_only(img);
 	*out = img;
 	return SONO_OK;
 }

@@ -14,7 +14,7 @@ struct dicom_lut {
 	uint32_t entries;     /* 1 to 65536; a descriptor value of 0 means 65536 */
 	uint16_t first_mapped; /* pixel value that maps to the first entry */
 	unsigned bits;        /* 8 or 16 bits per entry */
-	const uint8_t *data;  /* LUT data inside the file buffer, or NULL */
+	const uint8_t *data;  /* LUT data inside the file buffer while parsing, else NULL */
 	size_t data_len;
 	int segmented;        /* data is a Segmented ... Palette Color LUT Data */
 	uint8_t *table;       /* entries 8-bit output values, built at open */
@@ -22,7 +22,7 @@ struct dicom_lut {
 
 struct dicom_image {
 	struct dicom_info info;
-	uint8_t *file;        /* owned copy of the file */
+	uint8_t *file;        /* owned copy of the file; only its Pixel Data once open */
 	size_t file_len;
 	const uint8_t *pixels; /* native Pixel Data inside file */
 	size_t pixels_len;

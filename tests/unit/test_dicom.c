@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/dicom_priv.h"
 #include "sono/buf.h"
 #include "sono/dicom.h"
 #include "sono/error.h"
@@ -53,6 +54,16 @@ static uint8_t *read_file(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)size;
 	return data;
+}
+
+static int contains_bytes(const uint8_t *data, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(data + i, needle, n))
+			return 1;
+	return 0;
 }
 
 static int have_command(const char *name)
@@ -391,6 +402,9 @@ static void implicit_monochrome2_with_spacing(void **state)
 	assert_true(info->spacing_mm[1] == 0.5);
 	assert_int_equal(f.components, 1);
 	assert_memory_equal(f.pixels, pixels, sizeof(pixels));
+	/* White-box: the open image keeps the pixel data and nothing else. */
+	assert_int_equal(img->file_len, sizeof(pixels));
+	assert_false(contains_bytes(img->file, img->file_len, "DOE^JANE"));
 
 	frame_free(&f);
 	dicom_free(img);
