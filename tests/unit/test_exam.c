@@ -16,6 +16,7 @@
 
 #include "sono/error.h"
 #include "station/exam.h"
+#include "station/exam_sink.h"
 
 struct fixture {
 	char dir[64];
@@ -461,6 +462,41 @@ static void missing_frame_found(void **state)
 	assert_int_equal(exam_verify_all(f->store, err, sizeof(err)), SONO_EDB);
 }
 
+static void capture_sink_saves_into_exam(void **state)
+{
+	struct fixture *f = *state;
+	struct capture_meta meta = { .depth_mm = 80, .gain_db = 3 };
+	struct capture_sink sink;
+	struct frame fr[3] = { { 0 } };
+	const struct frame *list[3] = { &fr[0], &fr[1], &fr[2] };
+	char uuid[CRYPTO_UUID_LEN];
+	struct exam_summary e;
+	struct exam_part part;
+	int i;
+
+	snprintf(meta.scanner_serial, sizeof(meta.scanner_serial), "SP-SINK");
+	assert_int_equal(exam_create(f->store, NULL, NULL, uuid), SONO_OK);
+	assert_int_equal(exam_capture_sink(&sink, f->store, uuid), SONO_OK);
+	assert_non_null(strstr(sink.describe(sink.ctx), "exam "));
+	for (i = 0; i < 3; i++)
+		make_frame(&fr[i], 40, 30, (unsigned)i);
+	assert_int_equal(sink.save_still(sink.ctx, &fr[0], &meta), SONO_OK);
+	assert_int_equal(sink.save_cine(sink.ctx, list, 3, &meta), SONO_OK);
+	sink.close(sink.ctx);
+	for (i = 0; i < 3; i++)
+		frame_free(&fr[i]);
+
+	assert_int_equal(exam_get(f->store, uuid, &e), SONO_OK);
+	assert_int_equal(e.state, EXAM_SCANNING);
+	assert_int_equal(e.stills, 1);
+	assert_int_equal(e.cines, 1);
+	assert_int_equal(exam_parts(f->store, uuid, copy_part, &part), SONO_OK);
+	assert_string_equal(part.scanner_serial, "SP-SINK");
+	assert_true(part.depth_mm == 80);
+	assert_int_equal(exam_capture_sink(&sink, f->store, "00000000-0000-4000-8000-000000000000"),
+		SONO_ENOTFOUND);
+}
+
 static int count_exam(const struct exam_summary *e, void *arg)
 {
 	(void)e;
@@ -506,6 +542,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(damaged_frame_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_frame_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(exams_survive_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(capture_sink_saves_into_exam, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
