@@ -70,8 +70,7 @@ struct db_ops {
 	int (*begin)(struct db *db);
 	int (*commit)(struct db *db);
 	int (*rollback)(struct db *db);
-	/* Rows changed by the last INSERT, UPDATE or DELETE of this thread's
-	 * transaction or statement. */
+	/* Rows changed by this thread's last statement (0 after a SELECT). */
 	int64_t (*changes)(struct db *db);
 	void (*close)(struct db *db);
 };

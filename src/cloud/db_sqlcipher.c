@@ -206,7 +206,9 @@ static int sc_exec(struct db *db, const char *sql, const struct db_value *params
 		goto out;
 	}
 	rc = step_all(d->conn, st, sql, fn, arg);
-	thread_changes = sqlite3_changes(d->conn);
+	/* sqlite3_changes() keeps the count of the connection's last write, which
+	 * may be another thread's, so a read-only statement reports 0. */
+	thread_changes = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes(d->conn);
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&d->lock);
