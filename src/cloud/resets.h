@@ -47,7 +47,10 @@ void resets_set_reset_seconds(int64_t seconds);
  * or an email address) and issues a reset when it names an enabled account.
  * Returns 0 whether or not an account matched, so callers respond the same
  * way in both cases; returns a negative code only for internal failures.
- * A user gets at most one reset message per 5 minutes. */
+ * A user gets at most one reset message per 5 minutes.
+ * NOTE: writing a message makes the call slower than a miss, so a caller
+ * that must not leak account existence through timing should send its
+ * response before calling this. */
 int resets_request(struct db *db, const struct resets_mail *mail,
 	const char *name_or_email, const char *addr);
 
