@@ -101,6 +101,10 @@ expect_rc "init rejects a host name with a space" 2
 pin="SHA256:$(printf '%064d' 7 | tr 0 a)"
 cloud scanner add SN-1001 "$pin" --model "Phantom L12"
 expect_rc "scanner add succeeds" 0
+cloud scanner add SN-1003 "SHA256:$(printf '%064d' 7 | tr 0 B)"
+expect_rc "an upper-case fingerprint is accepted" 0
+cloud scanner list
+check "the fingerprint is stored in lower case" grep -q "^SN-1003	SHA256:b*7	" "$OUT"
 cloud scanner add SN-1002 SHA256:1234
 expect_rc "a malformed fingerprint is a usage error" 2
 cloud scanner list

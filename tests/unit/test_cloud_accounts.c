@@ -9,10 +9,12 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cloud/accounts.h"
 #include "cloud/audit.h"
+#include "cloud/outbox.h"
 #include "cloud/resets.h"
 #include "cloud/sessions.h"
 #include "cloud_fixture.h"
@@ -460,6 +462,24 @@ static void reset_request_reveals_nothing(void **state)
 	assert_int_equal(messages, 1);
 }
 
+static void outbox_rejects_header_injection(void **state)
+{
+	struct cloud_fixture *f = *state;
+	char outbox[400], path[1024];
+	struct stat st;
+
+	snprintf(outbox, sizeof(outbox), "%s/outbox", f->dir);
+	assert_int_equal(outbox_write(outbox, NULL, "a@example.org\r\nBcc: b@example.org", "Hi",
+		"body", NULL, 0), SONO_EINVAL);
+	assert_int_equal(outbox_write(outbox, NULL, "a@example.org", "Hi\nBcc: b@example.org",
+		"body", NULL, 0), SONO_EINVAL);
+	assert_int_equal(outbox_write(outbox, NULL, "a@example.org", "Hi", "body", path,
+		sizeof(path)), SONO_OK);
+	assert_non_null(strstr(path, "/new/"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reset_token_works_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_token_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_request_reveals_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbox_rejects_header_injection, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, load_list, free_list);
