@@ -254,8 +254,7 @@ static int sixel_gray(struct render *r, const struct render_image *img, unsigned
 	}
 	memcpy(palette[count], img->overlay_rgb, 3);
 
-	for (i = 0; i < n; i++)
-		r->index[i] = lut[img->pixels[i]];
+	sixelenc_map_gray(img->pixels, img->w, img->h, lv, lut, SIXELENC_TOLERANCE_DEFAULT, r->index);
 	if (img->mask) {
 		for (i = 0; i < n; i++) {
 			if (img->mask[i])

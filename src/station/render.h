@@ -32,8 +32,9 @@ enum render_mode {
  * SONO_ETOOBIG beyond it. */
 #define RENDER_OUTPUT_MAX ((size_t)16 << 20)
 
-/* Gray levels of the sixel palette for gray frames. */
-#define RENDER_GRAY_LEVELS_DEFAULT 32
+/* Gray levels of the sixel palette for gray frames.  More levels cost
+ * bytes: see SIXELENC_TOLERANCE_DEFAULT in station/sixel.h. */
+#define RENDER_GRAY_LEVELS_DEFAULT 16
 
 /* A rectangle of cells, 0-based from the top-left corner of the screen. */
 struct render_rect {

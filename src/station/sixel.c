@@ -155,35 +155,122 @@ void sixelenc_gray_levels(const uint8_t *gray, size_t n, unsigned nlevels,
 	levels_fill_lut(levels, *count, lut);
 }
 
-/* Scratch state of the band encoder: one row of sixel characters per
- * palette entry, and the entries that occur in the current band. */
-struct band {
-	uint8_t *bits;   /* ncolors rows of w six-bit patterns */
-	unsigned w;
-	uint8_t seen[SIXELENC_COLORS_MAX];
-	uint16_t used[SIXELENC_COLORS_MAX];
-	unsigned nused;
+/* Columns of '?' a segment may span before it is split in two.  Splitting
+ * costs a colour switch ("#n", 2 to 4 bytes) but lets other colours fill the
+ * gap in the same pass. */
+#define SEGMENT_GAP_MAX 1
+
+/* A run of columns of one colour in the current band. */
+struct segment {
+	unsigned color;
+	unsigned start, end; /* columns [start, end) */
+	int next;            /* next segment starting at the same column, -1 at the end */
 };
 
-static void band_collect(struct band *b, const uint8_t *index, unsigned rows)
+/* Scratch state of the band encoder.  bits holds one row of six-bit
+ * patterns per palette entry; head lists the segments by start column. */
+struct band {
+	uint8_t *bits;
+	unsigned w, ncolors;
+	struct segment *seg; /* at most 6 * w a band */
+	unsigned nseg;
+	size_t painted;      /* sum of segment lengths */
+	int *head;
+	int open[SIXELENC_COLORS_MAX]; /* each colour's latest segment, -1 none */
+	unsigned base;       /* the band's most frequent colour, painted first */
+	unsigned rows;       /* rows in the band: 6, fewer in a last partial band */
+	unsigned count[SIXELENC_COLORS_MAX];
+};
+
+static int band_init(struct band *b, unsigned w, unsigned ncolors)
 {
-	unsigned r, x;
+	memset(b, 0, sizeof(*b));
+	b->w = w;
+	b->ncolors = ncolors;
+	b->bits = calloc(ncolors, w);
+	b->seg = malloc((size_t)6 * w * sizeof(*b->seg));
+	b->head = malloc((size_t)w * sizeof(*b->head));
+	return b->bits && b->seg && b->head ? 0 : SONO_ENOMEM;
+}
 
-	b->nused = 0;
-	for (r = 0; r < rows; r++) {
-		const uint8_t *row = index + (size_t)r * b->w;
-		uint8_t bit = (uint8_t)(1u << r);
+static void band_free(struct band *b)
+{
+	free(b->bits);
+	free(b->seg);
+	free(b->head);
+}
 
-		for (x = 0; x < b->w; x++) {
-			uint8_t c = row[x];
+/* Extends colour c's latest segment to column x, or starts a new one. */
+static void band_mark(struct band *b, unsigned c, unsigned x)
+{
+	int s = b->open[c];
+	struct segment *g;
 
-			b->bits[(size_t)c * b->w + x] |= bit;
-			if (!b->seen[c]) {
-				b->seen[c] = 1;
-				b->used[b->nused++] = c;
-			}
+	if (s >= 0 && b->seg[s].end > x)
+		return;
+	if (s >= 0 && x - b->seg[s].end <= SEGMENT_GAP_MAX) {
+		b->painted += x + 1 - b->seg[s].end;
+		b->seg[s].end = x + 1;
+		return;
+	}
+	g = &b->seg[b->nseg];
+	g->color = c;
+	g->start = x;
+	g->end = x + 1;
+	g->next = b->head[x];
+	b->head[x] = (int)b->nseg;
+	b->open[c] = (int)b->nseg++;
+	b->painted++;
+}
+
+/* Finds the most frequent colour of the band, which is painted over the
+ * whole band first ("!w~") so its pixels cost nothing afterwards.  Returns
+ * 0 or SONO_EINVAL for an index past the palette. */
+static int band_base(struct band *b, const uint8_t *index, size_t n)
+{
+	size_t i;
+	unsigned c;
+
+	memset(b->count, 0, sizeof(b->count));
+	for (i = 0; i < n; i++)
+		b->count[index[i]]++;
+	b->base = 0;
+	for (c = 0; c < SIXELENC_COLORS_MAX; c++) {
+		if (b->count[c] && c >= b->ncolors)
+			return SONO_EINVAL;
+		if (b->count[c] > b->count[b->base])
+			b->base = c;
+	}
+	return 0;
+}
+
+/* Sets the pattern bits of rows (at most six) of palette indices, except
+ * for the base colour, and collects the segments.  Returns 0 or
+ * SONO_EINVAL for an index past the palette. */
+static int band_collect(struct band *b, const uint8_t *index, unsigned rows)
+{
+	unsigned r, x, w = b->w;
+	int rc;
+
+	b->nseg = 0;
+	b->painted = 0;
+	b->rows = rows;
+	memset(b->open, 0xff, sizeof(b->open));
+	memset(b->head, 0xff, (size_t)w * sizeof(*b->head));
+	rc = band_base(b, index, (size_t)rows * w);
+	if (rc != 0)
+		return rc;
+	for (x = 0; x < w; x++) {
+		for (r = 0; r < rows; r++) {
+			unsigned c = index[(size_t)r * w + x];
+
+			if (c == b->base)
+				continue;
+			b->bits[(size_t)c * w + x] |= (uint8_t)(1u << r);
+			band_mark(b, c, x);
 		}
 	}
+	return 0;
 }
 
 static uint8_t *put_uint(uint8_t *p, unsigned v)
@@ -200,55 +287,92 @@ static uint8_t *put_uint(uint8_t *p, unsigned v)
 	return p;
 }
 
-/* Writes "#c", the run-length encoded characters of row up to its last
- * painted column, and end ('$' or '-').  Clears the row.  Returns the
- * bytes written; the caller reserved w + 16. */
-static size_t band_emit_row(uint8_t *out, uint8_t *row, unsigned w, unsigned color, uint8_t end)
+/* Writes count copies of sixel character ch, as "!count ch" when shorter. */
+static uint8_t *put_run(uint8_t *p, uint8_t ch, unsigned count)
 {
-	uint8_t *p = out;
-	unsigned x = 0, last = w;
-
-	while (last > 0 && row[last - 1] == 0)
-		last--;
-	*p++ = '#';
-	p = put_uint(p, color);
-	while (x < last) {
-		uint8_t ch = row[x];
-		unsigned run = 1;
-
-		while (x + run < last && row[x + run] == ch)
-			run++;
-		if (run > 3) {
-			*p++ = '!';
-			p = put_uint(p, run);
-			*p++ = (uint8_t)('?' + ch);
-		} else {
-			memset(p, '?' + ch, run);
-			p += run;
-		}
-		x += run;
+	if (count > 3) {
+		*p++ = '!';
+		p = put_uint(p, count);
+		*p++ = ch;
+	} else {
+		memset(p, ch, count);
+		p += count;
 	}
-	*p++ = end;
-	memset(row, 0, last);
-	return (size_t)(p - out);
+	return p;
 }
 
+/* Writes the characters of a segment, run-length encoded, and clears them. */
+static uint8_t *put_segment(uint8_t *p, uint8_t *row, unsigned start, unsigned end)
+{
+	unsigned x = start;
+
+	while (x < end) {
+		uint8_t bits = row[x];
+		unsigned run = 1;
+
+		while (x + run < end && row[x + run] == bits)
+			run++;
+		p = put_run(p, (uint8_t)('?' + bits), run);
+		x += run;
+	}
+	memset(row + start, 0, end - start);
+	return p;
+}
+
+/* Writes one pass over the band: from left to right, the first unwritten
+ * segment starting at or after the current column, with '?' filling the
+ * gaps.  Returns the new write position and the segments written. */
+static uint8_t *band_pass(struct band *b, uint8_t *p, unsigned *written)
+{
+	unsigned col = 0, x = 0, color = UINT_MAX;
+
+	while (col < b->w) {
+		int s = b->head[col];
+		struct segment *g;
+
+		if (s < 0) {
+			col++;
+			continue;
+		}
+		g = &b->seg[s];
+		b->head[col] = g->next;
+		p = put_run(p, '?', col - x);
+		if (g->color != color) {
+			*p++ = '#';
+			p = put_uint(p, g->color);
+			color = g->color;
+		}
+		p = put_segment(p, b->bits + (size_t)g->color * b->w, g->start, g->end);
+		x = col = g->end;
+		(*written)++;
+	}
+	return p;
+}
+
+/* Writes the band's passes, separated by '$', and '-' unless last. */
 static int band_emit(struct band *b, int last_band, struct sbuf *out)
 {
-	unsigned i;
+	/* Each segment costs at most its length, a colour switch and a gap
+	 * fill of up to 12 bytes each; each pass one separator. */
+	size_t bound = b->painted + 24 * (size_t)b->nseg + 32;
+	uint8_t *start = sbuf_reserve(out, bound), *p = start;
+	unsigned written = 0;
 
-	for (i = 0; i < b->nused; i++) {
-		unsigned c = b->used[i];
-		uint8_t end = i + 1 < b->nused ? '$' : '-';
-		uint8_t *p = sbuf_reserve(out, (size_t)b->w + 16);
-
-		if (!p)
-			return out->len + b->w + 16 > out->max ? SONO_ETOOBIG : SONO_ENOMEM;
-		if (last_band && end == '-')
-			end = '$';
-		sbuf_commit(out, band_emit_row(p, b->bits + (size_t)c * b->w, b->w, c, end));
-		b->seen[c] = 0;
+	if (!start)
+		return out->len + bound > out->max ? SONO_ETOOBIG : SONO_ENOMEM;
+	*p++ = '#';
+	p = put_uint(p, b->base);
+	p = put_run(p, (uint8_t)('?' + (1u << b->rows) - 1), b->w);
+	if (b->nseg)
+		*p++ = '$';
+	while (written < b->nseg) {
+		p = band_pass(b, p, &written);
+		if (written < b->nseg)
+			*p++ = '$';
 	}
+	if (!last_band)
+		*p++ = '-';
+	sbuf_commit(out, (size_t)(p - start));
 	return 0;
 }
 
@@ -268,46 +392,86 @@ static int emit_header(const uint8_t (*palette)[3], unsigned ncolors, unsigned w
 int sixelenc_encode_indexed(const uint8_t *index, unsigned w, unsigned h,
 	const uint8_t (*palette)[3], unsigned ncolors, struct sbuf *out)
 {
-	struct band b = { 0 };
+	struct band b;
 	unsigned y;
 	int rc;
 
-	if (!index || !palette || !w || !h || w > SIXELENC_DIM_MAX || h > SIXELENC_DIM_MAX ||
-	    ncolors < 1 || ncolors > SIXELENC_COLORS_MAX)
+	if (!index || !palette || !out || !w || !h || w > SIXELENC_DIM_MAX ||
+	    h > SIXELENC_DIM_MAX || ncolors < 1 || ncolors > SIXELENC_COLORS_MAX)
 		return SONO_EINVAL;
-	b.w = w;
-	b.bits = calloc(ncolors, w);
-	if (!b.bits)
-		return SONO_ENOMEM;
+	rc = band_init(&b, w, ncolors);
+	if (rc != 0)
+		goto out;
 
 	rc = emit_header(palette, ncolors, w, h, out);
 	for (y = 0; rc == 0 && y < h; y += 6) {
-		unsigned rows = h - y < 6 ? h - y : 6;
-		unsigned i;
-
-		for (i = 0; i < rows * w; i++) {
-			if (index[(size_t)y * w + i] >= ncolors) {
-				rc = SONO_EINVAL;
-				goto out;
-			}
-		}
-		band_collect(&b, index + (size_t)y * w, rows);
-		rc = band_emit(&b, y + 6 >= h, out);
+		rc = band_collect(&b, index + (size_t)y * w, h - y < 6 ? h - y : 6);
+		if (rc == 0)
+			rc = band_emit(&b, y + 6 >= h, out);
 	}
 	if (rc == 0)
 		rc = sbuf_append(out, "\033\\", 2);
 
 out:
-	free(b.bits);
+	band_free(&b);
 	return rc;
 }
 
+/* Maps one column of a band (rows pixels, stride w apart).  A pixel takes a
+ * level already used higher up in the column when that level is within
+ * tolerance of it, else its nearest level. */
+static void map_column(const uint8_t *gray, uint8_t *index, size_t w, unsigned rows,
+	const uint8_t *levels, const uint8_t lut[256], unsigned tolerance)
+{
+	uint8_t used[6];
+	unsigned r, k, nused = 0;
+
+	for (r = 0; r < rows; r++) {
+		unsigned v = gray[r * w], best = lut[v], best_err = tolerance + 1;
+
+		for (k = 0; k < nused; k++) {
+			unsigned l = levels[used[k]], err = v > l ? v - l : l - v;
+
+			if (err < best_err) {
+				best_err = err;
+				best = used[k];
+			}
+		}
+		if (best_err > tolerance) {
+			best = lut[v];
+			used[nused++] = (uint8_t)best;
+		}
+		index[r * w] = (uint8_t)best;
+	}
+}
+
+void sixelenc_map_gray(const uint8_t *gray, unsigned w, unsigned h, const uint8_t *levels,
+	const uint8_t lut[256], unsigned tolerance, uint8_t *index)
+{
+	unsigned x, y;
+
+	if (tolerance == 0) {
+		size_t i, n = (size_t)w * h;
+
+		for (i = 0; i < n; i++)
+			index[i] = lut[gray[i]];
+		return;
+	}
+	for (y = 0; y < h; y += 6) {
+		unsigned rows = h - y < 6 ? h - y : 6;
+		size_t base = (size_t)y * w;
+
+		for (x = 0; x < w; x++)
+			map_column(gray + base + x, index + base + x, w, rows, levels, lut, tolerance);
+	}
+}
+
 int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned nlevels,
-	const uint8_t (*colormap)[3], struct sbuf *out)
+	unsigned tolerance, const uint8_t (*colormap)[3], struct sbuf *out)
 {
 	uint8_t levels[SIXELENC_LEVELS_MAX], lut[256], palette[SIXELENC_LEVELS_MAX][3];
 	uint8_t *index = NULL;
-	size_t i, n;
+	size_t n;
 	unsigned count, k;
 	int rc;
 
@@ -326,8 +490,7 @@ int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned n
 		palette[k][1] = rgb ? rgb[1] : levels[k];
 		palette[k][2] = rgb ? rgb[2] : levels[k];
 	}
-	for (i = 0; i < n; i++)
-		index[i] = lut[gray[i]];
+	sixelenc_map_gray(gray, w, h, levels, lut, tolerance, index);
 
 	rc = sixelenc_encode_indexed(index, w, h, (const uint8_t (*)[3])palette, count, out);
 	free(index);
