@@ -38,20 +38,20 @@ static int exam_row_cb(void *arg, const struct db_value *c, size_t n)
 	return 1;
 }
 
-/* Returns 1 when who may see the exam: its owning clinician, or an observer
+/* Returns 1 when caller may see the exam: its owning clinician, or an observer
  * once it is committed. */
-static int may_see(const struct account *who, const struct exam_row *e)
+static int may_see(const struct account *caller, const struct exam_row *e)
 {
-	if (who->role == ROLE_CLINICIAN)
-		return e->owner_id == who->id;
-	if (who->role == ROLE_OBSERVER)
+	if (caller->role == ROLE_CLINICIAN)
+		return e->owner_id == caller->id;
+	if (caller->role == ROLE_OBSERVER)
 		return e->state == EXAM_COMMITTED;
 	return 0;
 }
 
-/* Loads the exam uuid as seen by who.  Returns 0, SONO_EINVAL for a
- * malformed uuid, SONO_ENOTFOUND when it is missing or hidden from who. */
-static int load_exam(struct db *db, const struct account *who, const char *uuid,
+/* Loads the exam uuid as seen by caller.  Returns 0, SONO_EINVAL for a
+ * malformed uuid, SONO_ENOTFOUND when it is missing or hidden from caller. */
+static int load_exam(struct db *db, const struct account *caller, const char *uuid,
 	struct exam_row *e)
 {
 	struct db_value v = DB_V_TEXT(uuid);
@@ -62,7 +62,7 @@ static int load_exam(struct db *db, const struct account *who, const char *uuid,
 		return SONO_ENOTFOUND;
 	rc = db_exec(db, "SELECT id, owner_id, state FROM exams WHERE uuid = ?", &v, 1,
 		exam_row_cb, e);
-	if (rc == SONO_OK && (!e->found || !may_see(who, e)))
+	if (rc == SONO_OK && (!e->found || !may_see(caller, e)))
 		rc = SONO_ENOTFOUND;
 	return rc;
 }
@@ -89,18 +89,18 @@ static int normalise_phi(const char *phi_json, char **out)
 	return *out ? SONO_OK : SONO_ENOMEM;
 }
 
-static int insert_exam(struct db *db, const struct account *who, const char *uuid,
+static int insert_exam(struct db *db, const struct account *caller, const char *uuid,
 	const char *phi)
 {
 	struct db_value v[4] = {
-		DB_V_TEXT(uuid), DB_V_INT(who->id), DB_V_TEXT(phi), DB_V_INT(db_now()),
+		DB_V_TEXT(uuid), DB_V_INT(caller->id), DB_V_TEXT(phi), DB_V_INT(db_now()),
 	};
 
 	return db_exec(db, "INSERT INTO exams (uuid, owner_id, phi, state, created_at)"
 		" VALUES (?, ?, ?, 'open', ?)", v, 4, NULL, NULL);
 }
 
-int exams_create(struct db *db, const struct account *who, const char *addr,
+int exams_create(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, const char *phi_json, int *created)
 {
 	struct exam_row e;
@@ -108,7 +108,7 @@ int exams_create(struct db *db, const struct account *who, const char *addr,
 	struct db_value v = DB_V_TEXT(uuid);
 	int rc, is_new = 0;
 
-	if (who->role != ROLE_CLINICIAN)
+	if (caller->role != ROLE_CLINICIAN)
 		return SONO_EAUTH;
 	if (uuid == NULL || !crypto_uuid_valid(uuid))
 		return SONO_EINVAL;
@@ -121,10 +121,10 @@ int exams_create(struct db *db, const struct account *who, const char *addr,
 	memset(&e, 0, sizeof(e));
 	rc = db_exec(db, "SELECT id, owner_id, state FROM exams WHERE uuid = ?", &v, 1,
 		exam_row_cb, &e);
-	if (rc == SONO_OK && e.found && e.owner_id != who->id)
+	if (rc == SONO_OK && e.found && e.owner_id != caller->id)
 		rc = SONO_ENOTFOUND;
 	if (rc == SONO_OK && !e.found) {
-		rc = insert_exam(db, who, uuid, phi);
+		rc = insert_exam(db, caller, uuid, phi);
 		is_new = 1;
 	}
 	if (rc == SONO_OK)
@@ -133,7 +133,7 @@ int exams_create(struct db *db, const struct account *who, const char *addr,
 		db_rollback(db);
 out:
 	if (rc == SONO_OK && is_new)
-		audit_write(db, who->name, "exam.create", uuid, addr, "ok");
+		audit_write(db, caller->name, "exam.create", uuid, addr, "ok");
 	if (rc == SONO_OK && created != NULL)
 		*created = is_new;
 	if (phi != NULL)
@@ -221,7 +221,7 @@ static int store_part(struct db *db, const struct exam_row *e, unsigned n, size_
 		" exam_id, n) VALUES (?, ?, ?, ?, ?, ?, ?)", v, 7, NULL, NULL);
 }
 
-int exams_put_part(struct db *db, const struct account *who, const char *addr,
+int exams_put_part(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, unsigned n, const void *body, size_t len,
 	const uint8_t sha256[CRYPTO_SHA256_LEN])
 {
@@ -230,7 +230,7 @@ int exams_put_part(struct db *db, const struct account *who, const char *addr,
 	struct exam_row e;
 	int rc;
 
-	if (who->role != ROLE_CLINICIAN)
+	if (caller->role != ROLE_CLINICIAN)
 		return SONO_EAUTH;
 	if (n < 1 || n > EXAMS_PARTS_MAX)
 		return SONO_EINVAL;
@@ -245,14 +245,14 @@ int exams_put_part(struct db *db, const struct account *who, const char *addr,
 	rc = db_begin(db);
 	if (rc != SONO_OK)
 		goto out;
-	rc = load_exam(db, who, uuid, &e);
+	rc = load_exam(db, caller, uuid, &e);
 	if (rc == SONO_OK)
 		rc = store_part(db, &e, n, len, sha256, &stored);
 	if (rc == SONO_OK)
 		rc = db_commit(db);
 	else
 		db_rollback(db);
-	audit_write(db, who->name, "exam.part.write", uuid, addr, rc == SONO_OK ? "ok" : "failed");
+	audit_write(db, caller->name, "exam.part.write", uuid, addr, rc == SONO_OK ? "ok" : "failed");
 out:
 	free(stored.owned);
 	return rc;
@@ -318,7 +318,7 @@ static int freeze(struct db *db, const struct exam_row *e, char receipt_id[CRYPT
 	return rc;
 }
 
-int exams_commit(struct db *db, const struct account *who, const char *addr,
+int exams_commit(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, json_t **receipt)
 {
 	char receipt_id[CRYPTO_UUID_LEN];
@@ -327,12 +327,12 @@ int exams_commit(struct db *db, const struct account *who, const char *addr,
 	int rc;
 
 	*receipt = NULL;
-	if (who->role != ROLE_CLINICIAN)
+	if (caller->role != ROLE_CLINICIAN)
 		return SONO_EAUTH;
 	rc = db_begin(db);
 	if (rc != SONO_OK)
 		return rc;
-	rc = load_exam(db, who, uuid, &e);
+	rc = load_exam(db, caller, uuid, &e);
 	if (rc == SONO_OK)
 		rc = freeze(db, &e, receipt_id);
 	if (rc == SONO_OK)
@@ -351,7 +351,7 @@ int exams_commit(struct db *db, const struct account *who, const char *addr,
 		json_decref(parts);
 	}
 	if (rc != SONO_ENOTFOUND || crypto_uuid_valid(uuid))
-		audit_write(db, who->name, "exam.commit", uuid, addr, rc == SONO_OK ? "ok" : "failed");
+		audit_write(db, caller->name, "exam.commit", uuid, addr, rc == SONO_OK ? "ok" : "failed");
 	return rc;
 }
 
@@ -361,7 +361,7 @@ int exams_commit(struct db *db, const struct account *who, const char *addr,
 
 struct summary_ctx {
 	json_t *list;     /* exams_list appends here */
-	json_t *one;      /* exams_get stores here */
+	json_t *single;      /* exams_get stores here */
 	int with_phi;
 	int64_t exam_id;
 };
@@ -400,26 +400,26 @@ static int summary_cb(void *arg, const struct db_value *c, size_t n)
 	if (rc == SONO_OK && ctx->list != NULL && json_array_append(ctx->list, exam) != 0)
 		rc = SONO_ENOMEM;
 	if (rc == SONO_OK && ctx->list == NULL) {
-		ctx->one = exam;
+		ctx->single = exam;
 		return 1;
 	}
 	json_decref(exam);
 	return rc;
 }
 
-int exams_list(struct db *db, const struct account *who, const char *addr, json_t **list)
+int exams_list(struct db *db, const struct account *caller, const char *addr, json_t **list)
 {
 	struct summary_ctx ctx = { 0 };
-	struct db_value v = DB_V_INT(who->id);
+	struct db_value v = DB_V_INT(caller->id);
 	int rc;
 
 	*list = NULL;
-	if (who->role != ROLE_CLINICIAN && who->role != ROLE_OBSERVER)
+	if (caller->role != ROLE_CLINICIAN && caller->role != ROLE_OBSERVER)
 		return SONO_EAUTH;
 	ctx.list = json_array();
 	if (ctx.list == NULL)
 		return SONO_ENOMEM;
-	if (who->role == ROLE_CLINICIAN) {
+	if (caller->role == ROLE_CLINICIAN) {
 		ctx.with_phi = 1;
 		rc = db_exec(db, "SELECT " SUMMARY_COLUMNS ", e.phi FROM exams e"
 			" WHERE e.owner_id = ? ORDER BY e.created_at DESC, e.id DESC", &v, 1,
@@ -429,7 +429,7 @@ int exams_list(struct db *db, const struct account *who, const char *addr, json_
 			" WHERE e.state = 'committed' ORDER BY e.created_at DESC, e.id DESC", NULL, 0,
 			summary_cb, &ctx);
 	}
-	audit_write(db, who->name, "exam.list", ctx.with_phi ? "with-phi" : "without-phi", addr,
+	audit_write(db, caller->name, "exam.list", ctx.with_phi ? "with-phi" : "without-phi", addr,
 		rc == SONO_OK ? "ok" : "failed");
 	if (rc != SONO_OK) {
 		json_decref(ctx.list);
@@ -439,7 +439,7 @@ int exams_list(struct db *db, const struct account *who, const char *addr, json_
 	return SONO_OK;
 }
 
-int exams_get(struct db *db, const struct account *who, const char *addr,
+int exams_get(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, json_t **exam)
 {
 	struct summary_ctx ctx = { 0 };
@@ -449,26 +449,26 @@ int exams_get(struct db *db, const struct account *who, const char *addr,
 	int rc;
 
 	*exam = NULL;
-	if (who->role != ROLE_CLINICIAN && who->role != ROLE_OBSERVER)
+	if (caller->role != ROLE_CLINICIAN && caller->role != ROLE_OBSERVER)
 		return SONO_EAUTH;
-	rc = load_exam(db, who, uuid, &e);
+	rc = load_exam(db, caller, uuid, &e);
 	if (rc != SONO_OK)
 		return rc;
-	ctx.with_phi = who->role == ROLE_CLINICIAN;
+	ctx.with_phi = caller->role == ROLE_CLINICIAN;
 	rc = db_exec(db, "SELECT " SUMMARY_COLUMNS ", e.phi FROM exams e WHERE e.uuid = ?", &v, 1,
 		summary_cb, &ctx);
-	if (rc == SONO_OK && ctx.one == NULL)
+	if (rc == SONO_OK && ctx.single == NULL)
 		rc = SONO_ENOTFOUND;
 	if (rc == SONO_OK)
 		rc = parts_json(db, e.id, &parts);
-	if (rc == SONO_OK && json_object_set_new(ctx.one, "parts_list", parts) != 0)
+	if (rc == SONO_OK && json_object_set_new(ctx.single, "parts_list", parts) != 0)
 		rc = SONO_ENOMEM;
-	audit_write(db, who->name, "exam.read", uuid, addr, rc == SONO_OK ? "ok" : "failed");
+	audit_write(db, caller->name, "exam.read", uuid, addr, rc == SONO_OK ? "ok" : "failed");
 	if (rc != SONO_OK) {
-		json_decref(ctx.one);
+		json_decref(ctx.single);
 		return rc;
 	}
-	*exam = ctx.one;
+	*exam = ctx.single;
 	return SONO_OK;
 }
 
@@ -533,7 +533,7 @@ static int decode_part(struct stored_part *p, uint8_t **body, size_t *len)
 	return crypto_equal(actual, p->sha256, sizeof(actual)) ? SONO_OK : SONO_ECRYPTO;
 }
 
-int exams_get_part(struct db *db, const struct account *who, const char *addr,
+int exams_get_part(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, unsigned n, uint8_t **body, size_t *len)
 {
 	struct stored_part part = { 0 };
@@ -542,9 +542,9 @@ int exams_get_part(struct db *db, const struct account *who, const char *addr,
 
 	*body = NULL;
 	*len = 0;
-	if (who->role != ROLE_CLINICIAN && who->role != ROLE_OBSERVER)
+	if (caller->role != ROLE_CLINICIAN && caller->role != ROLE_OBSERVER)
 		return SONO_EAUTH;
-	rc = load_exam(db, who, uuid, &e);
+	rc = load_exam(db, caller, uuid, &e);
 	if (rc != SONO_OK)
 		return rc;
 	{
@@ -558,7 +558,7 @@ int exams_get_part(struct db *db, const struct account *who, const char *addr,
 	free(part.raw);
 	if (rc == SONO_ECRYPTO)
 		LOG_ERROR("exam %s part %u does not match its stored SHA-256", uuid, n);
-	audit_write(db, who->name, "exam.part.read", uuid, addr, rc == SONO_OK ? "ok" : "failed");
+	audit_write(db, caller->name, "exam.part.read", uuid, addr, rc == SONO_OK ? "ok" : "failed");
 	if (rc != SONO_OK) {
 		free(*body);
 		*body = NULL;

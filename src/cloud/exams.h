@@ -45,41 +45,41 @@
  * phi_json is the station's patient metadata, a JSON object of at most
  * EXAMS_PHI_MAX bytes (may be NULL).  Returns 0 (*created says whether it
  * is new, may be NULL), SONO_EINVAL for a malformed uuid or PHI,
- * SONO_EAUTH when who is not a clinician, SONO_ENOTFOUND when another user
+ * SONO_EAUTH when caller is not a clinician, SONO_ENOTFOUND when another user
  * owns the uuid. */
-int exams_create(struct db *db, const struct account *who, const char *addr,
+int exams_create(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, const char *phi_json, int *created);
 
-/* Stores part n (1..EXAMS_PARTS_MAX) of an exam of who.  sha256 is the hash
+/* Stores part n (1..EXAMS_PARTS_MAX) of an exam of caller.  sha256 is the hash
  * the client sent.  Returns 0; SONO_EINVAL when the body does not hash to
  * sha256 or n is out of range; SONO_ETOOBIG past EXAMS_PART_MAX;
  * SONO_ESTATE for a different hash on a committed exam; SONO_ENOTFOUND;
  * SONO_EAUTH. */
-int exams_put_part(struct db *db, const struct account *who, const char *addr,
+int exams_put_part(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, unsigned n, const void *body, size_t len,
 	const uint8_t sha256[CRYPTO_SHA256_LEN]);
 
 /* Commits the exam and sets *receipt to a new JSON object that the caller
  * releases with json_decref().  Returns 0, SONO_ESTATE when the exam has no
  * parts, SONO_ENOTFOUND or SONO_EAUTH. */
-int exams_commit(struct db *db, const struct account *who, const char *addr,
+int exams_commit(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, json_t **receipt);
 
-/* Sets *list to a new JSON array of the exams who may see, newest first:
+/* Sets *list to a new JSON array of the exams caller may see, newest first:
  * {uuid, state, created_at, committed_at, receipt_id, parts, bytes} and,
  * for the owning clinician, "phi".  Returns 0, SONO_EAUTH for an
  * administrator, or SONO_EDB. */
-int exams_list(struct db *db, const struct account *who, const char *addr, json_t **list);
+int exams_list(struct db *db, const struct account *caller, const char *addr, json_t **list);
 
 /* Sets *exam to one exam as in exams_list plus
  * "parts_list":[{n, size, sha256}].  Returns 0, SONO_ENOTFOUND, SONO_EAUTH. */
-int exams_get(struct db *db, const struct account *who, const char *addr,
+int exams_get(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, json_t **exam);
 
 /* Copies the decompressed body of part n into *body (the caller frees with
  * free()) and its length into *len.  Returns 0, SONO_ENOTFOUND, SONO_EAUTH,
  * or SONO_ECRYPTO when the stored body no longer matches its hash. */
-int exams_get_part(struct db *db, const struct account *who, const char *addr,
+int exams_get_part(struct db *db, const struct account *caller, const char *addr,
 	const char *uuid, unsigned n, uint8_t **body, size_t *len);
 
 #endif
