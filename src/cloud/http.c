@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,10 @@ static int http_listen(const char *host, unsigned port, char *err, size_t errlen
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Linux copies TCP_NODELAY to accepted sockets.  Without it, a reply
+	 * written as several TLS records waits for the client's delayed ACK
+	 * (about 40 ms) before its last segment goes out. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0) {
 		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(errno));
 		close(fd);
