@@ -60,7 +60,10 @@ struct cloud_options {
 	char pin[TLS_FINGERPRINT_LEN]; /* "SHA256:<hex>" or "" */
 	char ca_file[CLOUD_URL_MAX];   /* PEM CA bundle or "" */
 	long connect_timeout_s;        /* TCP connect plus TLS handshake */
-	long low_speed_time_s;         /* abort after this long below 1 byte/s */
+	/* Abort after this long below 1 byte/s.  libcurl (7.88, CURR_TIME in
+	 * lib/urldata.h) averages the speed over its last 5 s, so a link that
+	 * stalls right after a burst is cut about 6 s later than this. */
+	long low_speed_time_s;
 };
 
 /* The outcome of one request.  message is safe to show on a terminal (it

@@ -4,7 +4,8 @@
 stall LISTEN_PORT TARGET_PORT STALL_AFTER SECONDS
     A TCP relay.  The first connection that has carried STALL_AFTER bytes
     from the station stops forwarding in both directions but keeps both
-    sockets open (a drop without a reset); it prints "stalled" once.  Later
+    sockets open (a drop without a reset); it prints "stalled EPOCH-SECONDS"
+    once.  Later
     connections are relayed normally.
 
 fault LISTEN_PORT TARGET_PORT CERT KEY CLOUD_CERT SECONDS
@@ -51,7 +52,7 @@ def stall_pump(client, upstream, state):
             if not state["done"] and sent >= state["after"]:
                 state["done"] = True
                 stalled = True
-                log("stalled")
+                log("stalled %.3f" % time.time())
 
 
 def run_stall(listen_port, target_port, after):
