@@ -19,6 +19,11 @@ static void panel_line(WINDOW *win, int *row, int col, int width, attr_t attr,
 		return;
 	sanitize_str(value, clean, sizeof(clean));
 	wattrset(win, attr);
+	if (!*label) {
+		/* A continuation line: indented, without the label column. */
+		mvwprintw(win, (*row)++, col + 2, "%-*.*s", width - 2, width - 2, clean);
+		return;
+	}
 	mvwprintw(win, (*row)++, col, "%-8.8s %-*.*s", label, width - 9, width - 9, clean);
 }
 

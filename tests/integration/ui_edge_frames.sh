@@ -22,8 +22,9 @@ trap stop_tmux EXIT
 cat >"$TEST_TMP/env.sh" <<EOF
 export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
 export SONO_THEME_DIR='$top_srcdir/themes' LANG=C.UTF-8 PS1='PROMPT\$ '
-export ASAN_OPTIONS='log_path=$TEST_TMP/asan:detect_leaks=1'
+export ASAN_OPTIONS='log_path=$TEST_TMP/asan:detect_leaks=1:fast_unwind_on_malloc=0'
 export UBSAN_OPTIONS='log_path=$TEST_TMP/ubsan:print_stacktrace=1'
+export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
 EOF
 tmx new-session -d -s edge -x 110 -y 36 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
 

@@ -55,6 +55,9 @@ cat >"$TEST_TMP/env.sh" <<EOF
 export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
 export XDG_DATA_HOME='$TEST_TMP/data' SONO_THEME_DIR='$top_srcdir/themes'
 export PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
+export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
+# The GPM library has no frame pointers; the slow unwinder reaches mousemask.
+export ASAN_OPTIONS='fast_unwind_on_malloc=0'
 EOF
 STATION="$SONOTERM --scanner $ADDR --pin $PIN --log-level info"
 tmx new-session -d -s ui -x 120 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
