@@ -63,8 +63,17 @@ STATION="$SONOTERM --scanner $ADDR --pin $PIN --log-level info"
 tmx new-session -d -s ui -x 120 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
 wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
 
+# start_station [ENV_ASSIGNMENTS [OPTIONS]]
 start_station() {
-	tmx send-keys -t ui "clear; $1 $STATION; echo EXIT=\$?" Enter
+	tmx send-keys -t ui "clear; $1 $STATION ${2:-}; echo EXIT=\$?" Enter
+}
+
+# mouse_click ROW COL: a left click at 0-based cell (ROW, COL) as an X10
+# mouse report (press, then release), the form tmux's terminfo describes.
+mouse_click() {
+	x=$(printf "\\$(printf '%03o' $(($2 + 33)))")
+	y=$(printf "\\$(printf '%03o' $(($1 + 33)))")
+	tmx send-keys -t ui -l "$(printf '\033[M ')$x$y$(printf '\033[M#')$x$y"
 }
 
 # --- startup: status line, side panel and key bar
@@ -85,6 +94,18 @@ check "help lists the freeze key" wait_pane 'Space or F3 +freeze' 3
 tmx send-keys -t ui Escape
 sleep 0.3
 check "any key closes the help" sh -c "! tmux -L $TMUX_SOCKET capture-pane -p -t ui | grep -q 'Help: Live'"
+
+# --- mouse: a click on the key bar presses that key, clicks on the image
+# place caliper points
+mouse_click 39 3
+check "a click on F1 in the key bar opens the help" wait_pane 'Help: Live' 3
+tmx send-keys -t ui Escape
+sleep 0.3
+mouse_click 20 40
+mouse_click 30 50
+check "two clicks on the image measure a distance" wait_pane 'Caliper +A-B [0-9]+\.[0-9] mm' 3
+tmx send-keys -t ui x
+check "x clears the calipers" sh -c "! tmux -L $TMUX_SOCKET capture-pane -p -t ui | grep -q 'A-B'"
 
 # --- controls: gain, depth, preset, freeze, scrub, capture
 tmx send-keys -t ui +
@@ -143,6 +164,21 @@ if [ -n "$station_pid" ]; then
 else
 	fail "station process not found under pane shell $shell_pid"
 fi
+
+# --- themes: night by name; a malformed file is reported with its line
+start_station "" "--theme night"
+check "night theme starts" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
+tmx send-keys -t ui q
+check "night theme exits with status 0" wait_pane '^EXIT=0' 5
+check "night theme was loaded" grep -q 'theme night' "$TEST_TMP/state/sonoterm/sonoterm.log"
+mkdir -p "$TEST_TMP/themes"
+printf 'name = broken\nbody = white on\n' >"$TEST_TMP/themes/broken.theme"
+start_station "SONO_THEME_DIR=$TEST_TMP/themes" "--theme broken"
+check "malformed theme still opens the screen" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
+tmx send-keys -t ui q
+check "malformed theme exits with status 0" wait_pane '^EXIT=0' 5
+check "malformed theme is reported with file and line" \
+	wait_pane 'broken\.theme:2: expected a colour after "on"; using the default theme' 3
 
 # --- TERM=linux and TERM=vt100 fall back to ASCII
 for term in linux vt100; do
