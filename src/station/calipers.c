@@ -25,7 +25,11 @@ void calipers_add(struct calipers *c, struct render_point p)
 
 static double clamp(double v, double lo, double hi)
 {
-	return v < lo ? lo : v > hi ? hi : v;
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return v;
 }
 
 void calipers_nudge(struct calipers *c, double dx, double dy, unsigned width, unsigned height)

@@ -1,6 +1,6 @@
 /* Where the live screen saves captures: the current exam.
  *
- * The live screen knows only this table of operations, so the exam store
+ * The live screen calls only this table of operations, so the exam store
  * can make captures persistent without the screen depending on it.  Until
  * a store-backed sink is attached, capture_memory_sink() keeps captures in
  * memory for the life of the process.  Every operation returns 0 or a

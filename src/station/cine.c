@@ -11,7 +11,7 @@
 /* Invariants: count <= CINE_FRAMES_MAX; the live frames are
  * ring[(head + i) % CINE_FRAMES_MAX] for i < count, oldest first; bytes is
  * the sum of their pixel sizes and never exceeds max_bytes.  Slots outside
- * the live range own no pixels; the last dropped frame's buffer waits in
+ * the live range own no pixels.  The last dropped frame's buffer waits in
  * spare for the next push, so memory stays within max_bytes plus one frame. */
 struct cine {
 	struct frame ring[CINE_FRAMES_MAX];

@@ -1,9 +1,10 @@
 /* The live scanning screen: state shared by its files.
  *
- *   screen_live.c  screen callbacks: layout, side panel, keys, clicks, status
- *   live_paint.c   the image pipeline: newest frame, output-queue drain,
- *                  size and palette adaptation, re-emission after a redraw
- *   live_source.c  frame delivery: the scanner client or a synthetic test
+ *   screen_live.c  screen callbacks (keys, clicks, tick) and the screen table
+ *   live_panel.c   side panel, depth scale labels and status line
+ *   live_paint.c   image pipeline (newest frame, output-queue drain, size and
+ *                  palette adaptation, re-emission after a redraw)
+ *   live_source.c  frame delivery from the scanner client or a synthetic test
  *                  source, and the thread that forwards frames to the UI
  *
  * Frames flow: receive thread -> link mailbox -> forwarder thread (which
@@ -38,7 +39,7 @@
 #define LIVE_PANEL_COLS 28   /* side panel width; hidden below 60 columns */
 #define LIVE_SCALE_COLS 5    /* depth scale labels between image and panel */
 
-/* How the live screen is started (from the command line or config). */
+/* Start-up settings of the live screen, from the command line or config. */
 struct live_options {
 	char host[256];
 	unsigned port;
@@ -105,6 +106,7 @@ struct live {
 	struct ui_rect area;         /* full image area in cells */
 	struct sbuf out;
 	struct live_adapt adapt;
+	int last_render_rc;          /* last render_frame error, so repeats are not logged */
 
 	/* statistics for the status line */
 	long long fps_start_ms;
@@ -166,6 +168,10 @@ void live_status(struct ui *ui, void *state, char *out, size_t outlen);
 /* Maps a clicked cell to frame pixel coordinates.  Returns 0 or SONO_EINVAL
  * when the click is outside the image. */
 int live_cell_to_frame(const struct live *lv, int row, int col, struct render_point *out);
+
+/* Returns the depth scale's tick spacing in mm: 5 up to 40 mm, 10 up to
+ * 150 mm, 20 beyond. */
+double live_tick_step_mm(double depth_mm);
 
 /* Returns the terminal row on which frame row y is shown, or -1. */
 int live_frame_row_to_cell(const struct live *lv, double y);

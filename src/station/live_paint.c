@@ -67,8 +67,7 @@ static void fill_target(struct live *lv)
 	t->gray_levels = lv->adapt.gray_levels;
 }
 
-/* Returns the tick spacing in mm for a depth so the scale has 5 to 15 ticks. */
-static double tick_step_mm(double depth_mm)
+double live_tick_step_mm(double depth_mm)
 {
 	if (depth_mm <= 40)
 		return 5;
@@ -85,7 +84,7 @@ static size_t depth_ticks(const struct frame *f, double rows[LIVE_TICKS_MAX])
 	if (!(f->spacing_mm[1] > 0))
 		return 0;
 	depth = f->height * f->spacing_mm[1];
-	step = tick_step_mm(depth);
+	step = live_tick_step_mm(depth);
 	for (double mm = step; mm < depth && n < LIVE_TICKS_MAX; mm += step)
 		rows[n++] = mm / f->spacing_mm[1];
 	return n;
@@ -263,9 +262,15 @@ void live_paint(struct live *lv, int full)
 	if (rc == SONO_ENOTFOUND)
 		return;
 	if (rc < 0) {
-		LOG_WARN("frame not rendered with %s: %s", render_mode_name(lv->mode), sono_strerror(rc));
+		/* Logged once per change of error, not once per frame. */
+		if (rc != lv->last_render_rc)
+			LOG_WARN("frame not rendered with %s into %ux%u cells: %s",
+				render_mode_name(lv->mode), lv->target.rect.cols, lv->target.rect.rows,
+				sono_strerror(rc));
+		lv->last_render_rc = rc;
 		return;
 	}
+	lv->last_render_rc = 0;
 	log_placement(lv);
 	lv->layout_valid = 1;
 	start = ui_now_ms();
@@ -287,7 +292,9 @@ int live_paint_timeout(const struct live *lv)
 	if (lv->adapt.link_bytes_per_s > 0) {
 		double ms = queued * 1000.0 / lv->adapt.link_bytes_per_s;
 
-		return ms < 1 ? 1 : ms > 50 ? 50 : (int)ms;
+		if (ms < 1)
+			return 1;
+		return ms > 50 ? 50 : (int)ms;
 	}
 	return 5;
 }

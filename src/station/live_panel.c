@@ -131,7 +131,7 @@ static void draw_scale(struct live *lv, WINDOW *win, int col)
 	if (!f || !(f->spacing_mm[1] > 0))
 		return;
 	depth = f->height * f->spacing_mm[1];
-	step = depth <= 40 ? 5 : depth <= 150 ? 10 : 20;
+	step = live_tick_step_mm(depth);
 	wattrset(win, (attr_t)theme_attr(ui_theme(lv->ui), THEME_SCALE));
 	mvwaddstr(win, 0, col, "mm");
 	for (double mm = step; mm < depth; mm += step) {
@@ -169,17 +169,20 @@ void live_status(struct ui *ui, void *state, char *out, size_t outlen)
 {
 	struct live *lv = state;
 	const struct scanner_stats *s = &lv->link;
+	const char *link = "test", *tls = lv->opt.test_source;
 	char battery[32] = "";
 	char raw[512];
 	double fps = ui_now_ms() - lv->last_paint_ms > 2000 ? 0.0 : lv->fps;
 
 	(void)ui;
+	if (lv->scanner) {
+		link = scanner_state_name(s->state);
+		tls = s->tls[0] ? s->tls : "-";
+	}
 	if (s->battery_pct >= 0)
 		snprintf(battery, sizeof(battery), " | bat %d%% %.1fC", s->battery_pct, s->temperature_c);
 	snprintf(raw, sizeof(raw), "%s %.1f fps | age %.0f ms | %s %s | %s%s",
-		atomic_load(&lv->frozen) ? "FROZEN" : "LIVE", fps, lv->frame_age_ms,
-		lv->scanner ? scanner_state_name(s->state) : "test",
-		lv->scanner ? (s->tls[0] ? s->tls : "-") : lv->opt.test_source,
+		atomic_load(&lv->frozen) ? "FROZEN" : "LIVE", fps, lv->frame_age_ms, link, tls,
 		s->serial[0] ? s->serial : "-", battery);
 	sanitize_str(raw, out, outlen);
 }

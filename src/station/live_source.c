@@ -1,5 +1,5 @@
-/* Frame delivery for the live screen: the scanner client or a synthetic
- * test source fills the link mailbox; a forwarder thread records the cine,
+/* Frame delivery for the live screen.  The scanner client or a synthetic
+ * test source fills the link mailbox.  A forwarder thread records the cine,
  * moves each frame to the UI mailbox and wakes the main loop. */
 #include "config.h"
 
@@ -157,12 +157,12 @@ static void *forwarder_main(void *arg)
 	while (!atomic_load(&lv->stop)) {
 		if (!mailbox_take(lv->link_mb, &f, 100))
 			continue;
-		if (!atomic_load(&lv->frozen)) {
-			pthread_mutex_lock(&lv->cine_lock);
-			if (cine_push(lv->cine, &f) < 0)
-				LOG_DEBUG("frame %u not kept in the cine buffer", f.seq);
-			pthread_mutex_unlock(&lv->cine_lock);
-		}
+		/* frozen is tested under the lock, so once toggle_freeze() has
+		 * set it the cine does not change until it is cleared. */
+		pthread_mutex_lock(&lv->cine_lock);
+		if (!atomic_load(&lv->frozen) && cine_push(lv->cine, &f) < 0)
+			LOG_DEBUG("frame %u not kept in the cine buffer", f.seq);
+		pthread_mutex_unlock(&lv->cine_lock);
 		mailbox_put(lv->ui_mb, &f);
 		atomic_fetch_add(&lv->frames_in, 1);
 		ui_wakeup(lv->ui);

@@ -9,9 +9,9 @@
  *
  * Colours are the eight curses names, "bright-" plus a name (8..15),
  * "default", or a number 0..255.  On a terminal with fewer colours a bright
- * colour becomes its base colour plus bold, and a number above 7 becomes the
- * nearest of the eight.  On a terminal without colours every role falls back
- * to a fixed attribute (reverse for bars, bold for highlights).
+ * colour becomes its base colour plus bold, and a number above 15 becomes
+ * white.  On a terminal without colours every role falls back to a fixed
+ * attribute (reverse for bars, bold for highlights).
  *
  * Themes are looked up by name in $SONO_THEME_DIR, then the installed
  * $(pkgdatadir)/themes, then the source tree's themes/ folder (for runs from
@@ -80,8 +80,8 @@ int theme_load_file(struct theme *t, const char *path, char *err, size_t errlen)
 int theme_find(const char *name, char *path, size_t pathlen);
 
 /* Loads theme name, or the default when name is NULL or empty.  On any
- * failure t holds the default theme and err says why; the return value is
- * the failure code so the caller can report it. */
+ * failure t contains the default theme, err the reason, and the return
+ * value is the failure code. */
 int theme_load(struct theme *t, const char *name, char *err, size_t errlen);
 
 /* Sets up curses colour pairs for t.  Call after start_color(). */

@@ -238,12 +238,15 @@ struct ui *ui_open(const struct ui_options *opts)
 	}
 	ui = ui_xcalloc(1, sizeof(*ui));
 	ui->mouse = opts ? opts->mouse : 1;
+	move_log_off_tty();
 	if (theme_load(&ui->theme, opts ? opts->theme_name : NULL, err, sizeof(err)) < 0) {
+		/* Printed before ncurses starts, so it is seen after the station exits. */
 		fprintf(stderr, "sonoterm: %s; using the default theme\n", err);
 		LOG_WARN("%s; using the default theme", err);
 	}
 	if (open_wakeup_pipe(ui) < 0) {
 		fprintf(stderr, "sonoterm: pipe: %s\n", strerror(errno));
+		log_close();
 		free(ui);
 		return NULL;
 	}
@@ -252,7 +255,6 @@ struct ui *ui_open(const struct ui_options *opts)
 
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");
-	move_log_off_tty();
 	install_signals();
 	if (start_curses(ui) < 0) {
 		restore_signals();

@@ -8,9 +8,12 @@
  * receiver) write to, so a new frame is drawn without waiting for a timeout.
  *
  * Only the image area, a rectangle a screen reserves with ui_set_image_area(),
- * is written behind ncurses' back (sixel or colour cells from the renderer);
- * ncurses never draws into it.  After a full redraw or a resize the shell
- * calls the screen's paint callback so the image is emitted again.
+ * is written behind ncurses' back (sixel or colour cells from the renderer).
+ * The shell blanks that rectangle in ncurses' copy of the screen after every
+ * draw, so ncurses sends nothing there.  The help overlay is the exception:
+ * it clears the terminal and covers the image until it closes.  After a full
+ * redraw or a resize the shell calls the screen's paint callback so the
+ * image is emitted again.
  *
  * Allocation failure aborts in this layer (ui_xmalloc), unlike the core. */
 #ifndef STATION_UI_H
@@ -104,13 +107,13 @@ void ui_close(struct ui *ui);
  * frees it with screen->destroy. */
 void ui_push(struct ui *ui, const struct ui_screen *screen, void *state);
 
-/* Runs the main loop until a screen asks to quit, the last screen is popped,
+/* Runs the main loop until a screen returns UI_ACT_QUIT, the last screen is popped,
  * or SIGINT, SIGTERM or SIGHUP arrives.  Returns 0, or the signal number that
  * ended the loop. */
 int ui_run(struct ui *ui);
 
-/* Wakes the main loop from another thread.  Async-signal-safe; never blocks
- * (a full pipe already means a wakeup is pending). */
+/* Wakes the main loop from another thread.  Async-signal-safe.  The pipe is
+ * non-blocking, so a full pipe (a wakeup already pending) does not block. */
 void ui_wakeup(struct ui *ui);
 
 /* Returns the write end of the wakeup pipe for code that needs a plain fd. */

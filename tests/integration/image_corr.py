@@ -4,9 +4,9 @@
 Usage: image_corr.py SCREEN.pgm REFERENCE.pgm X Y [SEARCH]
 
 Both files are binary PGM (P5, 8-bit).  The reference is compared with the
-screenshot region of the same size whose top-left corner is near (X, Y):
-every offset up to SEARCH pixels (default 6) in each direction is tried,
-because window borders shift the image by a few pixels.  Prints the best
+screenshot region of the same size whose top-left corner is near (X, Y).
+Window borders shift the image by a few pixels, so every offset up to
+SEARCH pixels (default 6) in each direction is tried.  Prints the best
 Pearson correlation and its offset, "0.9731 dx=3 dy=2".  Plain Python, so
 it runs where numpy is not installed.
 """

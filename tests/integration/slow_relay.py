@@ -4,10 +4,10 @@
 Usage: slow_relay.py BYTES_PER_SECOND STATS_FILE SECONDS -- PROGRAM [ARG]...
 
 The relay sits between its own terminal (standard input and output) and a
-new pseudo-terminal that runs PROGRAM.  Keys pass through at once; the
-program's output is read from the pseudo-terminal only as fast as the rate
-allows (a token bucket with 20 ms of burst), so unsent output stays in the
-program's tty output queue, as it would behind a slow SSH link.  Every 100
+new pseudo-terminal that runs PROGRAM.  Keys pass through at once.  The
+program's output is read only as fast as the rate allows, from a token
+bucket with 20 ms of burst.  Unsent output therefore stays in the program's
+tty output queue, as it would behind a slow SSH link.  Every 100
 ms it appends "TIME_S PENDING_BYTES SENT_BYTES" to STATS_FILE, where
 PENDING_BYTES is the output waiting in the queue.  The program gets SIGTERM
 after SECONDS; the relay exits with the program's status.

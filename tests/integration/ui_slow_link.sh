@@ -1,8 +1,9 @@
 #!/bin/sh
-# The live screen behind a 2 Mbit/s link to its terminal (a throttling pty
-# relay inside tmux): once the image size has adapted, frames reach the
-# terminal less than 250 ms after acquisition, keys show their effect within
-# 200 ms, and the output waiting in the tty queue stays bounded.
+# The live screen behind a 2 Mbit/s link to its terminal, made with a
+# throttling pty relay inside tmux.  Once the image size has adapted, frames
+# must reach the terminal less than 250 ms after acquisition and keys must
+# show their effect within 200 ms.  The output waiting in the tty queue
+# must stay bounded.
 . "$top_srcdir/tests/integration/lib.sh"
 
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
