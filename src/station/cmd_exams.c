@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include "sono/sanitize.h"
 #include "station/commands.h"
 #include "station/exam.h"
+#include "station/screen_exams.h"
 #include "station/store_cli.h"
 
 #define EXAMS_COMMAND "sonoterm exams"
@@ -32,6 +34,7 @@ static void exams_usage(FILE *out)
 		"       sonoterm exams check [OPTION]...\n"
 		"       sonoterm exams complete UUID [OPTION]...\n"
 		"       sonoterm exams delete UUID [OPTION]...\n"
+		"       sonoterm exams browse [OPTION]...\n"
 		"List, verify, complete or delete the exams in the station's encrypted store.\n"
 		"\n"
 		"  list       one line per exam: UUID, state, stills, cines, creation and\n"
@@ -40,6 +43,8 @@ static void exams_usage(FILE *out)
 		"             SHA-256; exit 1 when anything is damaged\n"
 		"  complete   mark a scanning exam as completed\n"
 		"  delete     delete an exam with its patient data and images\n"
+		"  browse     open the exam list screen (new exam, attach patient,\n"
+		"             complete, delete) in the terminal\n"
 		"\n"
 		"      --show-phi             list: add the patient's name, ID and birth date\n"
 		"      --data-dir DIR         station database folder\n"
@@ -77,7 +82,7 @@ static int parse_options(int argc, char **argv, struct exams_options *o, int *he
 		}
 	}
 	if (optind >= argc) {
-		cli_usage_error(EXAMS_COMMAND, "missing action: list, check, complete or delete");
+		cli_usage_error(EXAMS_COMMAND, "missing action: list, check, complete, delete or browse");
 		return EXIT_USAGE;
 	}
 	o->action = argv[optind++];
@@ -88,7 +93,8 @@ static int parse_options(int argc, char **argv, struct exams_options *o, int *he
 			return EXIT_USAGE;
 		}
 		o->uuid = argv[optind++];
-	} else if (strcmp(o->action, "list") && strcmp(o->action, "check")) {
+	} else if (strcmp(o->action, "list") && strcmp(o->action, "check") &&
+		   strcmp(o->action, "browse")) {
 		cli_usage_error(EXAMS_COMMAND, "unknown action '%s'", o->action);
 		return EXIT_USAGE;
 	}
@@ -215,6 +221,24 @@ static int run_change(struct store *s, const struct exams_options *o)
 	return EXIT_FAILURE_RUN;
 }
 
+/* Runs the exam list screen of a local operator, who may see patient data. */
+static int run_browse(struct store *s)
+{
+	struct ui_options uo = { NULL, 1 };
+	struct screen_exams_options opt = { .show_patients = 1 };
+	struct ui *ui;
+	int sig;
+
+	setlocale(LC_ALL, "");
+	ui = ui_open(&uo);
+	if (!ui)
+		return EXIT_FAILURE_RUN;
+	screen_exams_push(ui, s, &opt);
+	sig = ui_run(ui);
+	ui_close(ui);
+	return sig ? 128 + sig : EXIT_OK;
+}
+
 int cmd_exams(int argc, char **argv)
 {
 	struct exams_options o = { 0 };
@@ -239,6 +263,8 @@ int cmd_exams(int argc, char **argv)
 		rc = run_list(s, &o);
 	else if (!strcmp(o.action, "check"))
 		rc = run_check(s);
+	else if (!strcmp(o.action, "browse"))
+		rc = run_browse(s);
 	else
 		rc = run_change(s, &o);
 	store_close(s);

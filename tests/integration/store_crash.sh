@@ -114,14 +114,22 @@ check "no completed exam without images ($bad)" test "$bad" = 0
 left=$(echo "SELECT count(*) FROM exams WHERE state IN ('draft', 'scanning');" | sqlcipher_run "$DATA" 2>&1 | tail -1)
 echo "interrupted exams left in draft or scanning (no parts, resumable): $left"
 
-# Independent check of a sample of frames with the zstd and sha256sum CLIs.
-echo "SELECT hex(sha256) || ' ' || hex(data) FROM frames ORDER BY random() LIMIT 20;" |
+# Independent check of a sample of frames with the zstd and sha256sum CLIs:
+# a key frame decodes alone, and the frame after it decodes with the key
+# frame's pixels as its prefix (zstd --patch-from).
+printf '%s\n' "SELECT hex(k.sha256) || ' ' || hex(k.data) || ' ' || hex(d.sha256) || ' ' ||" \
+	" hex(d.data) FROM frames k JOIN frames d ON d.part_id = k.part_id AND d.idx = k.idx + 1" \
+	" WHERE k.delta = 0 AND d.delta = 1 ORDER BY random() LIMIT 20;" |
 	sqlcipher_run "$DATA" 2>/dev/null | grep -E '^[0-9A-F]{64} ' >"$TEST_TMP/sample"
 checked=0 mismatched=0
-while read -r sha data; do
-	got=$(echo "$data" | xxd -r -p | zstd -dcq | sha256sum | cut -c1-64 | tr 'a-f' 'A-F')
-	[ "$got" = "$sha" ] || mismatched=$((mismatched + 1))
-	checked=$((checked + 1))
+while read -r key_sha key_data delta_sha delta_data; do
+	echo "$key_data" | xxd -r -p | zstd -dcq >"$TEST_TMP/key.raw"
+	got=$(sha256sum <"$TEST_TMP/key.raw" | cut -c1-64 | tr 'a-f' 'A-F')
+	[ "$got" = "$key_sha" ] || mismatched=$((mismatched + 1))
+	got=$(echo "$delta_data" | xxd -r -p | zstd -dcq --patch-from="$TEST_TMP/key.raw" |
+		sha256sum | cut -c1-64 | tr 'a-f' 'A-F')
+	[ "$got" = "$delta_sha" ] || mismatched=$((mismatched + 1))
+	checked=$((checked + 2))
 done <"$TEST_TMP/sample"
 check "sampled frames decompress to their SHA-256 ($checked checked, $mismatched wrong)" \
 	test "$checked" -gt 0 -a "$mismatched" -eq 0
