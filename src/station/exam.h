@@ -40,8 +40,8 @@
  * time on a two-core machine (see bench/RESULTS.md). */
 #define EXAM_ZSTD_LEVEL 1
 /* A cine frame is compressed with the previous frame as a zstd prefix,
- * except every EXAM_KEYFRAME_INTERVAL-th frame, which stands alone; reading
- * frame i decodes at most this many frames. */
+ * except every EXAM_KEYFRAME_INTERVAL-th frame (a key frame), which is
+ * compressed alone.  Reading one frame decodes at most this many frames. */
 #define EXAM_KEYFRAME_INTERVAL 30
 /* Caps on what one part may hold; checked before anything is allocated. */
 #define EXAM_CINE_MAX_FRAMES 3600
@@ -68,7 +68,7 @@ enum exam_part_kind {
 	EXAM_PART_CINE,
 };
 
-/* How a still or cine was acquired. */
+/* Acquisition settings of a still or cine. */
 struct exam_acquisition {
 	uint64_t acquired_ns;   /* 0: the first frame's timestamp */
 	char scanner_serial[EXAM_SERIAL_MAX];
@@ -159,9 +159,9 @@ int exam_load_patient(struct store *s, const char *uuid, struct patient *p);
  * freed pages), then truncates the WAL.  Rejected while uploading. */
 int exam_delete(struct store *s, const char *uuid);
 
-/* After a verified upload: in one transaction moves an uploading exam to
- * uploaded, deletes its patient and parts and keeps the UUID, receipt id and
- * times; then truncates the WAL. */
+/* Turns an uploading exam into a tombstone after a verified upload.  One
+ * transaction moves it to uploaded and deletes its patient and parts, so
+ * only the UUID, receipt id and times remain.  Then truncates the WAL. */
 int exam_tombstone(struct store *s, const char *uuid, const char *receipt_id);
 
 /* Stores frame as a still of a scanning exam; *part_id (may be NULL) gets its id. */

@@ -13,7 +13,7 @@
 #include "sono/log.h"
 #include "station/patient.h"
 
-/* How a field's text is checked. */
+/* Validation rule of a field. */
 enum field_kind {
 	KIND_PN,        /* one person-name component */
 	KIND_PN_GROUP,  /* a full person name: components joined by '^' */

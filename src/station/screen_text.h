@@ -8,8 +8,8 @@
 
 /* Sanitises text and writes it at (row, col) into exactly width columns,
  * padding with spaces.  Text that does not fit is cut at a character
- * boundary; with tail set the end is shown instead of the start (an input
- * field shows what is being typed).  Returns the columns of text written. */
+ * boundary.  With tail set the end is shown instead of the start, so an
+ * input field shows what is being typed.  Returns the columns written. */
 int screen_text_put(WINDOW *win, int row, int col, int width, const char *text, int tail);
 
 /* Returns the terminal columns that text takes after sanitising. */

@@ -115,8 +115,8 @@ int store_checkpoint(struct store *s)
  * the fixed part of the SQLite header (page size 4096, file format versions,
  * 48 reserved bytes, payload fractions 64/32/32).  Returns 1 when the key
  * fits, 0 when it does not, and a negative code when the file is shorter than
- * one page.  This tells a wrong key apart from a damaged page elsewhere,
- * which SQLCipher reports with the same error. */
+ * one page.  SQLCipher reports a wrong key and a damaged page with the same
+ * error, and this check distinguishes them. */
 static int header_key_matches(const char *path, const uint8_t key[STORE_KEY_LEN])
 {
 	uint8_t page[CIPHER_PAGE_SIZE];

@@ -1,5 +1,5 @@
-/* The station's encrypted store: one SQLCipher database that holds patients,
- * exams, stills and cines while they are on the station.
+/* The station's encrypted store: one SQLCipher database that contains
+ * patients, exams, stills and cines while they are on the station.
  *
  * The database is keyed with a random 256-bit data key, passed to SQLCipher
  * as a raw key so that SQLCipher's own KDF is skipped.  The key lives in a
@@ -30,7 +30,7 @@ struct store;
 
 struct store_options {
 	const char *data_dir;   /* NULL: $XDG_DATA_HOME/sonoterm */
-	const char *passphrase; /* NULL: key file holds the raw key */
+	const char *passphrase; /* NULL: the key file contains the raw key */
 	size_t passphrase_len;
 	int create;             /* non-zero: create database and key when missing */
 };

@@ -1,7 +1,7 @@
 /* Key files of the station store.
  *
- * A key file holds the store's 256-bit data key in one of two layouts,
- * told apart by length:
+ * A key file contains the store's 256-bit data key in one of two layouts,
+ * distinguished by length:
  *   32 bytes  the raw key (default mode, protected by the file mode 0600);
  *   88 bytes  the key wrapped with a passphrase:
  *             "SONOKEY1" | iterations (u32 big-endian) | salt (16)
