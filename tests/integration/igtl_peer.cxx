@@ -5,7 +5,7 @@
 //       Listens on a free 127.0.0.1 port and prints "listening PORT".  For
 //       the first client (waiting at most 20 s) it sends a hello STRING, a
 //       STATUS and COUNT IMAGE messages packed by the library.  The frames
-//       alternate between 96x64 RGB and 80x60 gray; their expected pixels
+//       alternate between 96x64 RGB and 80x60 gray, and their expected pixels
 //       go to OUTDIR/expected-rgb.ppm and OUTDIR/expected-gray.pgm.
 //
 //   igtl_peer check PORT COUNT

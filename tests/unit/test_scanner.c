@@ -26,8 +26,9 @@
 
 #define FRAMES_PER_CONNECTION 20
 
-/* A scripted scanner: connection 1 may send garbage, every connection then
- * sends a hello, a STATUS and frames, and records what the client sent. */
+/* A scripted scanner.  With garbage_first, connection 1 sends only an
+ * invalid header.  Every other connection gets a hello, a STATUS and frames,
+ * and the server then records the control messages the client sends. */
 struct test_server {
 	int listen_fd;
 	unsigned port;
@@ -240,7 +241,7 @@ static void mailbox_keeps_newest(void **state)
 	mailbox_free(mb);
 }
 
-/* Takes frames until one arrives or 5 s pass. */
+/* Waits up to 5 s for a frame. */
 static int take_frame(struct mailbox *mb, struct frame *f)
 {
 	return mailbox_take(mb, f, 5000);
