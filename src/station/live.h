@@ -50,6 +50,10 @@ struct live_options {
 	double cine_seconds;
 	size_t cine_bytes;
 	int *exit_status;            /* when not NULL, gets an EXIT_* code on close */
+	/* Where captures go.  When save_still is NULL the screen keeps them in
+	 * memory (capture_memory_sink); otherwise the screen takes ownership and
+	 * calls sink.close when it closes. */
+	struct capture_sink sink;
 };
 
 /* Size and palette adaptation to the terminal's throughput. */
@@ -94,7 +98,8 @@ struct live {
 	size_t preset;               /* index into live_presets */
 	struct calipers calipers;
 	struct capture_sink sink;
-	char capture_status[96];
+	unsigned stills_saved;
+	unsigned cines_saved;
 
 	/* rendering */
 	enum render_mode mode;
@@ -123,8 +128,10 @@ struct live {
 extern const char *const live_presets[];
 extern const size_t live_preset_count;
 
-/* Creates the live screen's state and starts frame delivery.  Returns the
- * state, or NULL with a message in err (bad option, scanner not started). */
+/* Creates the live screen's state and starts frame delivery.  Takes
+ * ownership of opt->sink, also on failure.  Returns the state for
+ * ui_push(&live_screen, ...), or NULL with a message in err (invalid
+ * option, scanner link not started). */
 struct live *live_new(struct ui *ui, const struct live_options *opt,
 	const struct termcaps *caps, char *err, size_t errlen);
 

@@ -58,7 +58,6 @@ static void draw_panel_image(struct live *lv, WINDOW *win, int *row, int col, in
 	const struct theme *th = ui_theme(lv->ui);
 	attr_t body = (attr_t)theme_attr(th, THEME_BODY);
 	char text[128];
-	size_t stills, cines, bytes;
 
 	describe_view(lv, text, sizeof(text));
 	panel_line(win, row, col, width, (attr_t)theme_attr(th, atomic_load(&lv->frozen) ?
@@ -77,8 +76,7 @@ static void draw_panel_image(struct live *lv, WINDOW *win, int *row, int col, in
 		(const double[2]){ 0, 0 }, text, sizeof(text));
 	panel_line(win, row, col, width, text[0] ? (attr_t)theme_attr(th, THEME_HIGHLIGHT) : body,
 		"Caliper", text);
-	capture_memory_counts(&lv->sink, &stills, &cines, &bytes);
-	snprintf(text, sizeof(text), "%zu stills, %zu cines", stills, cines);
+	snprintf(text, sizeof(text), "%u stills, %u cines", lv->stills_saved, lv->cines_saved);
 	panel_line(win, row, col, width, body, "Captured", text);
 }
 

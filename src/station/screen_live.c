@@ -68,10 +68,12 @@ static void live_destroy(void *state)
 	sbuf_free(&lv->out);
 	frame_free(&lv->current);
 	LOG_NOTICE("live screen closed after %llu frames painted", (unsigned long long)lv->paints);
-	if (lv->opt.exit_status)
-		*lv->opt.exit_status = lv->link.state == SCANNER_FAILED ?
-			(lv->link.error_kind == SCANNER_ERROR_SECURITY ? EXIT_SECURITY : EXIT_UNAVAILABLE) :
-			EXIT_OK;
+	if (lv->opt.exit_status) {
+		*lv->opt.exit_status = EXIT_OK;
+		if (lv->link.state == SCANNER_FAILED)
+			*lv->opt.exit_status = lv->link.error_kind == SCANNER_ERROR_SECURITY ?
+				EXIT_SECURITY : EXIT_UNAVAILABLE;
+	}
 	free(lv);
 }
 
@@ -86,7 +88,11 @@ struct live *live_new(struct ui *ui, const struct live_options *opt,
 	pthread_mutex_init(&lv->cine_lock, NULL);
 	lv->render = render_new();
 	lv->cine = cine_new(opt->cine_seconds, opt->cine_bytes);
-	if (!lv->render || !lv->cine || capture_memory_sink(&lv->sink, LIVE_CAPTURE_MEMORY_MAX) < 0) {
+	if (opt->sink.save_still)
+		lv->sink = opt->sink;
+	else if (capture_memory_sink(&lv->sink, LIVE_CAPTURE_MEMORY_MAX) < 0)
+		memset(&lv->sink, 0, sizeof(lv->sink));
+	if (!lv->render || !lv->cine || !lv->sink.save_still) {
 		snprintf(err, errlen, "cannot set up the live screen (cine %.1f s, %zu bytes): "
 			"invalid size or out of memory", opt->cine_seconds, opt->cine_bytes);
 		live_destroy(lv);
@@ -172,6 +178,7 @@ static void capture_still(struct live *lv)
 		LOG_WARN("still not saved: %s", sono_strerror(rc));
 		return;
 	}
+	lv->stills_saved++;
 	ui_message(lv->ui, "Still saved to %s", lv->sink.describe(lv->sink.ctx));
 	LOG_NOTICE("still saved to %s", lv->sink.describe(lv->sink.ctx));
 }
@@ -197,6 +204,7 @@ static void capture_cine(struct live *lv)
 		LOG_WARN("cine of %zu frames not saved: %s", n, sono_strerror(rc));
 		return;
 	}
+	lv->cines_saved++;
 	ui_message(lv->ui, "Cine of %zu frames saved to %s", n, lv->sink.describe(lv->sink.ctx));
 	LOG_NOTICE("cine of %zu frames saved to %s", n, lv->sink.describe(lv->sink.ctx));
 }

@@ -212,7 +212,9 @@ static int start_curses(struct ui *ui)
 	nodelay(stdscr, TRUE);
 	idlok(stdscr, FALSE);
 	scrollok(stdscr, FALSE);
-	set_escdelay(25);
+	/* Long enough that a mouse report or function key split across reads
+	 * on a loaded machine or slow link is not taken for a lone Escape. */
+	set_escdelay(100);
 	curs_set(0);
 	if (has_colors())
 		start_color();
