@@ -177,9 +177,11 @@ struct band {
 	size_t painted;      /* sum of segment lengths */
 	int *head;
 	int open[SIXELENC_COLORS_MAX]; /* each colour's latest segment, -1 none */
+	uint64_t *present;   /* per column, nwords bit sets of the colours in it */
+	unsigned nwords;     /* 64-bit words a colour set takes */
 	unsigned base;       /* the band's most frequent colour, painted first */
 	unsigned rows;       /* rows in the band: 6, fewer in a last partial band */
-	unsigned count[SIXELENC_COLORS_MAX];
+	unsigned count[4][SIXELENC_COLORS_MAX];
 };
 
 static int band_init(struct band *b, unsigned w, unsigned ncolors)
@@ -190,7 +192,9 @@ static int band_init(struct band *b, unsigned w, unsigned ncolors)
 	b->bits = calloc(ncolors, w);
 	b->seg = malloc((size_t)6 * w * sizeof(*b->seg));
 	b->head = malloc((size_t)w * sizeof(*b->head));
-	return b->bits && b->seg && b->head ? 0 : SONO_ENOMEM;
+	b->nwords = (ncolors + 63) / 64;
+	b->present = malloc((size_t)w * b->nwords * sizeof(*b->present));
+	return b->bits && b->seg && b->head && b->present ? 0 : SONO_ENOMEM;
 }
 
 static void band_free(struct band *b)
@@ -198,6 +202,7 @@ static void band_free(struct band *b)
 	free(b->bits);
 	free(b->seg);
 	free(b->head);
+	free(b->present);
 }
 
 /* Extends colour c's latest segment to column x, or starts a new one. */
@@ -223,33 +228,53 @@ static void band_mark(struct band *b, unsigned c, unsigned x)
 	b->painted++;
 }
 
-/* Finds the most frequent colour of the band, which is painted over the
- * whole band first ("!w~") so its pixels cost nothing afterwards.  Returns
- * 0 or SONO_EINVAL for an index past the palette. */
-static int band_base(struct band *b, const uint8_t *index, size_t n)
+/* Sets the pattern bits and the colour sets of rows (at most six) of
+ * palette indices, and counts each colour.  Four interleaved count tables
+ * keep a run of one colour from waiting on its own previous increment.
+ * Returns 0 or SONO_EINVAL for an index past the palette. */
+static int band_scan(struct band *b, const uint8_t *index, unsigned rows)
 {
-	size_t i;
-	unsigned c;
+	unsigned r, x, w = b->w, nwords = b->nwords;
 
 	memset(b->count, 0, sizeof(b->count));
-	for (i = 0; i < n; i++)
-		b->count[index[i]]++;
-	b->base = 0;
-	for (c = 0; c < SIXELENC_COLORS_MAX; c++) {
-		if (b->count[c] && c >= b->ncolors)
-			return SONO_EINVAL;
-		if (b->count[c] > b->count[b->base])
-			b->base = c;
+	memset(b->present, 0, (size_t)w * nwords * sizeof(*b->present));
+	for (r = 0; r < rows; r++) {
+		const uint8_t *row = index + (size_t)r * w;
+		uint8_t bit = (uint8_t)(1u << r);
+
+		for (x = 0; x < w; x++) {
+			unsigned c = row[x];
+
+			if (c >= b->ncolors)
+				return SONO_EINVAL;
+			b->bits[(size_t)c * w + x] |= bit;
+			b->present[(size_t)x * nwords + (c >> 6)] |= UINT64_C(1) << (c & 63);
+			b->count[x & 3][c]++;
+		}
 	}
 	return 0;
 }
 
-/* Sets the pattern bits of rows (at most six) of palette indices, except
- * for the base colour, and collects the segments.  Returns 0 or
- * SONO_EINVAL for an index past the palette. */
+/* Picks the most frequent colour as the band's base, which is painted over
+ * the whole band first ("!w~"), so its pixels cost nothing afterwards. */
+static void band_pick_base(struct band *b)
+{
+	unsigned c;
+
+	b->base = 0;
+	for (c = 0; c < b->ncolors; c++) {
+		b->count[0][c] += b->count[1][c] + b->count[2][c] + b->count[3][c];
+		if (b->count[0][c] > b->count[0][b->base])
+			b->base = c;
+	}
+	memset(b->bits + (size_t)b->base * b->w, 0, b->w);
+}
+
+/* Collects the band's segments, one colour set per column at a time.
+ * Returns 0 or SONO_EINVAL for an index past the palette. */
 static int band_collect(struct band *b, const uint8_t *index, unsigned rows)
 {
-	unsigned r, x, w = b->w;
+	unsigned x, k, w = b->w;
 	int rc;
 
 	b->nseg = 0;
@@ -257,17 +282,21 @@ static int band_collect(struct band *b, const uint8_t *index, unsigned rows)
 	b->rows = rows;
 	memset(b->open, 0xff, sizeof(b->open));
 	memset(b->head, 0xff, (size_t)w * sizeof(*b->head));
-	rc = band_base(b, index, (size_t)rows * w);
+	rc = band_scan(b, index, rows);
 	if (rc != 0)
 		return rc;
-	for (x = 0; x < w; x++) {
-		for (r = 0; r < rows; r++) {
-			unsigned c = index[(size_t)r * w + x];
+	band_pick_base(b);
 
-			if (c == b->base)
-				continue;
-			b->bits[(size_t)c * w + x] |= (uint8_t)(1u << r);
-			band_mark(b, c, x);
+	for (x = 0; x < w; x++) {
+		for (k = 0; k < b->nwords; k++) {
+			uint64_t set = b->present[(size_t)x * b->nwords + k];
+
+			if (k == b->base >> 6)
+				set &= ~(UINT64_C(1) << (b->base & 63));
+			while (set) {
+				band_mark(b, k * 64 + (unsigned)__builtin_ctzll(set), x);
+				set &= set - 1;
+			}
 		}
 	}
 	return 0;
@@ -417,53 +446,45 @@ out:
 	return rc;
 }
 
-/* Maps one column of a band (rows pixels, stride w apart).  A pixel takes a
- * level already used higher up in the column when that level is within
- * tolerance of it, else its nearest level. */
-static void map_column(const uint8_t *gray, uint8_t *index, size_t w, unsigned rows,
-	const uint8_t *levels, const uint8_t lut[256], unsigned tolerance)
+/* Maps one band of rows image rows.  A pixel takes the level of the pixel
+ * above it, else the level of its column's top pixel in the band, when
+ * within[v] lists that level; otherwise it takes its nearest level. */
+static void map_band(const uint8_t *gray, uint8_t *index, unsigned w, unsigned rows,
+	const uint8_t lut[256], const uint64_t within[256])
 {
-	uint8_t used[6];
-	unsigned r, k, nused = 0;
+	unsigned r, x;
 
-	for (r = 0; r < rows; r++) {
-		unsigned v = gray[r * w], best = lut[v], best_err = tolerance + 1;
+	for (x = 0; x < w; x++)
+		index[x] = lut[gray[x]];
+	for (r = 1; r < rows; r++) {
+		const uint8_t *in = gray + (size_t)r * w;
+		const uint8_t *above = index + (size_t)(r - 1) * w;
+		uint8_t *out = index + (size_t)r * w;
 
-		for (k = 0; k < nused; k++) {
-			unsigned l = levels[used[k]], err = v > l ? v - l : l - v;
+		for (x = 0; x < w; x++) {
+			unsigned v = in[x], up = above[x], top = index[x];
+			unsigned pick = within[v] >> top & 1 ? top : lut[v];
 
-			if (err < best_err) {
-				best_err = err;
-				best = used[k];
-			}
+			out[x] = (uint8_t)(within[v] >> up & 1 ? up : pick);
 		}
-		if (best_err > tolerance) {
-			best = lut[v];
-			used[nused++] = (uint8_t)best;
-		}
-		index[r * w] = (uint8_t)best;
 	}
 }
 
 void sixelenc_map_gray(const uint8_t *gray, unsigned w, unsigned h, const uint8_t *levels,
 	const uint8_t lut[256], unsigned tolerance, uint8_t *index)
 {
-	unsigned x, y;
+	uint64_t within[256] = { 0 };
+	unsigned v, k, y;
 
-	if (tolerance == 0) {
-		size_t i, n = (size_t)w * h;
-
-		for (i = 0; i < n; i++)
-			index[i] = lut[gray[i]];
-		return;
+	for (v = 0; v < 256; v++) {
+		for (k = 0; k <= lut[255]; k++) {
+			if ((v > levels[k] ? v - levels[k] : levels[k] - v) <= tolerance)
+				within[v] |= UINT64_C(1) << k;
+		}
 	}
-	for (y = 0; y < h; y += 6) {
-		unsigned rows = h - y < 6 ? h - y : 6;
-		size_t base = (size_t)y * w;
-
-		for (x = 0; x < w; x++)
-			map_column(gray + base + x, index + base + x, w, rows, levels, lut, tolerance);
-	}
+	for (y = 0; y < h; y += 6)
+		map_band(gray + (size_t)y * w, index + (size_t)y * w, w, h - y < 6 ? h - y : 6,
+			lut, within);
 }
 
 int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned nlevels,

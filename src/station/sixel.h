@@ -17,7 +17,7 @@
 #define SIXELENC_LEVELS_MAX 64
 #define SIXELENC_COLORS_MAX 256
 /* Mapping tolerance in gray values.  On the 640x480 Aloka B-mode frame,
- * 16 levels with tolerance 12 encode to 98 KB at 35.2 dB PSNR, against
+ * 16 levels with tolerance 12 encode to 98 KB at 35.1 dB PSNR, against
  * 139 KB at 39.0 dB with tolerance 0 (bench/render.sh). */
 #define SIXELENC_TOLERANCE_DEFAULT 12
 /* Largest image either encoder accepts, in pixels per side. */
@@ -32,11 +32,12 @@
 void sixelenc_gray_levels(const uint8_t *gray, size_t n, unsigned nlevels,
 	uint8_t levels[SIXELENC_LEVELS_MAX], unsigned *count, uint8_t lut[256]);
 
-/* Maps a w x h gray image to level indices for sixelenc_encode_indexed.
- * With tolerance 0 each pixel takes its nearest level (lut).  Otherwise a
- * pixel takes a level already used above it in the same six-row band when
- * that level is within tolerance gray values, which leaves fewer colours
- * per band column and so shorter output. */
+/* Maps a w x h gray image to level indices for sixelenc_encode_indexed,
+ * with levels and lut from sixelenc_gray_levels.  With tolerance 0 each
+ * pixel takes its nearest level.  Otherwise a pixel takes the level of the
+ * pixel above it, or of the top pixel of its column in the six-row band,
+ * when that level is within tolerance gray values.  Fewer colours per band
+ * column make the sixel output shorter. */
 void sixelenc_map_gray(const uint8_t *gray, unsigned w, unsigned h, const uint8_t *levels,
 	const uint8_t lut[256], unsigned tolerance, uint8_t *index);
 
