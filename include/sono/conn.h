@@ -1,9 +1,10 @@
 /* A non-blocking byte stream over plain TCP or TLS, for the scanner link.
  *
  * Both ends of the link (sonoprobe and the station's receive thread) run a
- * poll() loop, so a peer that stalls never blocks other work.  Connect,
- * accept and handshakes take a timeout; reads and writes never block.  The
- * SSL_CTX always comes from sono/tls.h; this module only moves bytes. */
+ * poll() loop.  Reads and writes never block, and connect, accept and the
+ * blocking handshakes take a timeout, so a peer that stalls holds up other
+ * work for at most that long.  The SSL_CTX always comes from sono/tls.h;
+ * this module only moves bytes. */
 #ifndef SONO_CONN_H
 #define SONO_CONN_H
 
@@ -34,6 +35,14 @@ int conn_connect(struct conn *c, const char *host, unsigned port, int timeout_ms
 int conn_tls_connect(struct conn *c, SSL_CTX *ctx, const char *host, int timeout_ms,
 	char *err, size_t errlen);
 int conn_tls_accept(struct conn *c, SSL_CTX *ctx, int timeout_ms, char *err, size_t errlen);
+
+/* The same handshake in steps, for a poll() loop that must not wait on it.
+ * conn_tls_begin prepares the client or server side; each conn_tls_step
+ * returns 0 when the handshake is done, 1 while it needs the socket to be
+ * readable (or writable when c->want_write is set), or an error as above. */
+int conn_tls_begin(struct conn *c, SSL_CTX *ctx, const char *host, int is_client,
+	char *err, size_t errlen);
+int conn_tls_step(struct conn *c, char *err, size_t errlen);
 
 /* Opens a listening TCP socket on host:port (port 0 picks a free port, which
  * is written to *bound_port).  Returns the socket, or SONO_EIO with err set. */

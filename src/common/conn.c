@@ -128,26 +128,19 @@ int conn_connect(struct conn *c, const char *host, unsigned port, int timeout_ms
 	return rc;
 }
 
-/* Drives SSL_connect or SSL_accept to completion before deadline. */
-static int handshake(struct conn *c, int is_client, int64_t deadline, char *err, size_t errlen)
+int conn_tls_step(struct conn *c, char *err, size_t errlen)
 {
-	int ret, code, ready;
+	int ret, code;
 
-	for (;;) {
-		ERR_clear_error();
-		ret = is_client ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
-		if (ret == 1)
-			return 0;
-		code = SSL_get_error(c->ssl, ret);
-		if (code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE)
-			break;
-		ready = wait_fd(c->fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
-		if (ready == 0) {
-			snprintf(err, errlen, "TLS handshake timed out");
-			return SONO_ETIMEOUT;
-		}
-		if (ready < 0)
-			break;
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->ssl);
+	c->want_write = 0;
+	if (ret == 1)
+		return 0;
+	code = SSL_get_error(c->ssl, ret);
+	if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+		c->want_write = code == SSL_ERROR_WANT_WRITE;
+		return 1;
 	}
 	if (tls_verify_error(c->ssl, err, errlen))
 		return SONO_ETLS;
@@ -159,8 +152,8 @@ static int handshake(struct conn *c, int is_client, int64_t deadline, char *err,
 	return SONO_ETLS;
 }
 
-static int start_tls(struct conn *c, SSL_CTX *ctx, const char *host, int is_client,
-	int timeout_ms, char *err, size_t errlen)
+int conn_tls_begin(struct conn *c, SSL_CTX *ctx, const char *host, int is_client,
+	char *err, size_t errlen)
 {
 	c->ssl = SSL_new(ctx);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
@@ -170,22 +163,50 @@ static int start_tls(struct conn *c, SSL_CTX *ctx, const char *host, int is_clie
 	/* Non-blocking writes of large frames: let a write complete in pieces and
 	 * let the caller's buffer move (it grows while a frame is queued). */
 	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (is_client && host && tls_client_set_host(c->ssl, host) < 0) {
-		snprintf(err, errlen, "cannot set the TLS server name %s", host);
-		return SONO_ETLS;
+	if (is_client) {
+		SSL_set_connect_state(c->ssl);
+		if (host && tls_client_set_host(c->ssl, host) < 0) {
+			snprintf(err, errlen, "cannot set the TLS server name %s", host);
+			return SONO_ETLS;
+		}
+	} else {
+		SSL_set_accept_state(c->ssl);
 	}
-	return handshake(c, is_client, now_ms() + timeout_ms, err, errlen);
+	return 0;
+}
+
+/* Runs a whole handshake, waiting on the socket between steps. */
+static int handshake(struct conn *c, SSL_CTX *ctx, const char *host, int is_client,
+	int timeout_ms, char *err, size_t errlen)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int rc, ready;
+
+	rc = conn_tls_begin(c, ctx, host, is_client, err, errlen);
+	while (rc == 0 && (rc = conn_tls_step(c, err, errlen)) == 1) {
+		ready = wait_fd(c->fd, c->want_write ? POLLOUT : POLLIN, deadline);
+		if (ready == 0) {
+			snprintf(err, errlen, "TLS handshake timed out after %d ms", timeout_ms);
+			return SONO_ETIMEOUT;
+		}
+		if (ready < 0) {
+			snprintf(err, errlen, "poll during the TLS handshake failed: %s", strerror(errno));
+			return SONO_EIO;
+		}
+		rc = 0;
+	}
+	return rc;
 }
 
 int conn_tls_connect(struct conn *c, SSL_CTX *ctx, const char *host, int timeout_ms,
 	char *err, size_t errlen)
 {
-	return start_tls(c, ctx, host, 1, timeout_ms, err, errlen);
+	return handshake(c, ctx, host, 1, timeout_ms, err, errlen);
 }
 
 int conn_tls_accept(struct conn *c, SSL_CTX *ctx, int timeout_ms, char *err, size_t errlen)
 {
-	return start_tls(c, ctx, NULL, 0, timeout_ms, err, errlen);
+	return handshake(c, ctx, NULL, 0, timeout_ms, err, errlen);
 }
 
 int conn_listen(const char *host, unsigned port, unsigned *bound_port, char *err, size_t errlen)

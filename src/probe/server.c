@@ -32,6 +32,9 @@ struct probe_server {
 	int listen_fd;
 	struct conn client;
 	char peer[96];
+	struct conn pending;      /* a station whose TLS handshake is in progress */
+	char pending_peer[96];
+	int64_t pending_deadline_ns;
 	struct igtl_decoder decoder;
 	int64_t control_start_ns;
 	struct sbuf out;          /* messages queued for the station */
@@ -151,8 +154,8 @@ static int preset_valid(const char *preset)
 		strspn(preset, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
 }
 
-/* Applies one control object; unknown keys and out-of-range values are
- * logged and ignored. */
+/* Applies one control object.  Out-of-range values are logged and ignored,
+ * and unknown keys are ignored. */
 static void apply_control(struct probe_server *ps, json_t *obj)
 {
 	json_t *v;
@@ -233,7 +236,46 @@ static void read_client(struct probe_server *ps)
 	}
 }
 
-/* Accepts a station, replacing the current one, and sends the hello. */
+/* Makes c the current station, replacing the previous one, and queues the
+ * hello. */
+static void promote_client(struct probe_server *ps, struct conn *c, const char *peer)
+{
+	if (ps->client.fd >= 0)
+		drop_client(ps, "replaced by a new station");
+	ps->client = *c;
+	conn_init(c);
+	snprintf(ps->peer, sizeof(ps->peer), "%s", peer);
+	ps->frames_sent = ps->frames_skipped = 0;
+	ps->next_frame_ns = ps->next_status_ns = mono_ns();
+	LOG_NOTICE("station %s connected (%s)", peer, ps->cfg->ctx ? "TLS" : "plain OpenIGTLink");
+	if (queue_hello(ps) < 0)
+		drop_client(ps, "cannot encode the hello");
+}
+
+/* Advances the pending TLS handshake; the current station keeps streaming
+ * while a slow or silent client takes its time. */
+static void step_pending(struct probe_server *ps)
+{
+	char err[512];
+	int rc;
+
+	rc = conn_tls_step(&ps->pending, err, sizeof(err));
+	if (rc == 1 && mono_ns() > ps->pending_deadline_ns) {
+		snprintf(err, sizeof(err), "TLS handshake timed out after %d ms", HANDSHAKE_TIMEOUT_MS);
+		rc = SONO_ETIMEOUT;
+	}
+	if (rc == 1)
+		return;
+	if (rc < 0) {
+		LOG_WARN("station %s: %s", ps->pending_peer, err);
+		conn_close(&ps->pending);
+		return;
+	}
+	promote_client(ps, &ps->pending, ps->pending_peer);
+}
+
+/* Accepts a connection: plain ones become the station at once, TLS ones
+ * start their handshake (a newer one replaces an unfinished one). */
 static void accept_client(struct probe_server *ps)
 {
 	struct conn c;
@@ -241,20 +283,23 @@ static void accept_client(struct probe_server *ps)
 
 	if (conn_accept(ps->listen_fd, &c, peer, sizeof(peer)) != 0)
 		return;
-	if (ps->cfg->ctx && conn_tls_accept(&c, ps->cfg->ctx, HANDSHAKE_TIMEOUT_MS, err, sizeof(err)) < 0) {
-		LOG_WARN("station %s: TLS handshake failed: %s", peer, err);
+	if (!ps->cfg->ctx) {
+		promote_client(ps, &c, peer);
+		return;
+	}
+	if (ps->pending.fd >= 0) {
+		LOG_WARN("station %s: handshake abandoned for a newer connection", ps->pending_peer);
+		conn_close(&ps->pending);
+	}
+	if (conn_tls_begin(&c, ps->cfg->ctx, NULL, 0, err, sizeof(err)) < 0) {
+		LOG_WARN("station %s: %s", peer, err);
 		conn_close(&c);
 		return;
 	}
-	if (ps->client.fd >= 0)
-		drop_client(ps, "replaced by a new station");
-	ps->client = c;
-	snprintf(ps->peer, sizeof(ps->peer), "%s", peer);
-	ps->frames_sent = ps->frames_skipped = 0;
-	ps->next_frame_ns = ps->next_status_ns = mono_ns();
-	LOG_NOTICE("station %s connected (%s)", peer, ps->cfg->ctx ? "TLS" : "plain OpenIGTLink");
-	if (queue_hello(ps) < 0)
-		drop_client(ps, "cannot encode the hello");
+	ps->pending = c;
+	snprintf(ps->pending_peer, sizeof(ps->pending_peer), "%s", peer);
+	ps->pending_deadline_ns = mono_ns() + (int64_t)HANDSHAKE_TIMEOUT_MS * NS_PER_MS;
+	step_pending(ps);
 }
 
 /* Runs the timers: frames at the configured rate, status once a second. */
@@ -291,7 +336,7 @@ static int poll_timeout_ms(const struct probe_server *ps, int64_t now)
 
 static void poll_once(struct probe_server *ps, int64_t now)
 {
-	struct pollfd p[2] = { { .fd = ps->listen_fd, .events = POLLIN }, { .fd = -1 } };
+	struct pollfd p[3] = { { .fd = ps->listen_fd, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
 	int timeout = poll_timeout_ms(ps, now);
 
 	if (ps->client.fd >= 0) {
@@ -302,8 +347,16 @@ static void poll_once(struct probe_server *ps, int64_t now)
 		if (conn_pending(&ps->client))
 			timeout = 0;
 	}
-	if (poll(p, 2, timeout) < 0 && errno != EINTR)
+	if (ps->pending.fd >= 0) {
+		p[2].fd = ps->pending.fd;
+		p[2].events = ps->pending.want_write ? POLLOUT : POLLIN;
+		if (timeout > 100)
+			timeout = 100; /* check the handshake deadline */
+	}
+	if (poll(p, 3, timeout) < 0 && errno != EINTR)
 		LOG_WARN("poll failed: %s", strerror(errno));
+	if (ps->pending.fd >= 0)
+		step_pending(ps);
 	if (p[0].revents & POLLIN)
 		accept_client(ps);
 	if (ps->client.fd >= 0 && (p[1].revents || conn_pending(&ps->client)))
@@ -344,6 +397,7 @@ int probe_server_run(const struct probe_server_config *cfg, volatile sig_atomic_
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = cfg;
 	conn_init(&ps.client);
+	conn_init(&ps.pending);
 	igtl_decoder_init(&ps.decoder, 0);
 	sbuf_init(&ps.out, OUT_MAX);
 	source_default_params(cfg->source, &ps.params);
@@ -365,6 +419,7 @@ int probe_server_run(const struct probe_server_config *cfg, volatile sig_atomic_
 	rc = serve(&ps, stop);
 out:
 	drop_client(&ps, "server stopping");
+	conn_close(&ps.pending);
 	if (ps.listen_fd >= 0)
 		close(ps.listen_fd);
 	igtl_decoder_free(&ps.decoder);

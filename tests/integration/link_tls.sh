@@ -28,6 +28,17 @@ check "US1 dump equals dcm2pnm byte for byte" cmp "$TEST_TMP/us1-ref.ppm" "$TEST
 check "every US1 dump is the same still" cmp "$TEST_TMP/dump1/frame-000001.ppm" \
 	"$TEST_TMP/dump1/$(ls "$TEST_TMP/dump1" | tail -n 1)"
 
+# --- a client that connects and never handshakes does not stall the station
+python3 -c "import socket, time; s = socket.create_connection(('127.0.0.1', $PROBE_PORT)); time.sleep(7)" &
+track $!
+"$SONOTERM" link-test --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 60 \
+	>"$TEST_TMP/ltsilent.out" 2>"$TEST_TMP/ltsilent.err"
+check "link-test exits 0 next to a silent client" test $? -eq 0
+check "frame rate holds next to a silent client" \
+	awk '/^frames per second: / { exit !($4 >= 25) }' "$TEST_TMP/ltsilent.out"
+check "probe drops the silent client after 5 s" \
+	wait_for_line "$TEST_TMP/us1.err" 10 'TLS handshake timed out after 5000 ms'
+
 # --- TLS 1.2 forced: the RSA identity negotiates ECDHE-RSA-AES256-GCM-SHA384
 "$SONOTERM" link-test --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 5 --tls1.2 \
 	>"$TEST_TMP/lt12.out" 2>"$TEST_TMP/lt12.err"
