@@ -19,6 +19,8 @@ struct capture_meta {
 	double gain_db;
 	char preset[32];
 	char scanner_serial[64];
+	int has_caliper;         /* non-zero: caliper_mm holds one measurement */
+	double caliper_mm[4];    /* x1, y1, x2, y2 in mm from the top-left pixel */
 };
 
 struct capture_sink {
@@ -43,5 +45,16 @@ int capture_memory_sink(struct capture_sink *sink, size_t max_bytes);
  * for any other sink. */
 void capture_memory_counts(const struct capture_sink *sink, size_t *stills, size_t *cines,
 	size_t *bytes);
+
+struct store;
+
+/* Fills sink with a target that stores captures as parts of exam uuid in
+ * the station store s.  With uuid NULL or "" the first capture creates an
+ * unassigned exam (no patient), moves it to scanning and uses it from then
+ * on.  The exam must be in the scanning state (exam_add_still rejects
+ * others with SONO_ESTATE).  With own_store set, close() also closes s.
+ * Returns 0 or SONO_ENOMEM. */
+int capture_exam_sink(struct capture_sink *sink, struct store *s, int own_store,
+	const char *uuid);
 
 #endif

@@ -150,13 +150,24 @@ static void scrub(struct live *lv, long delta)
 	lv->dirty = 1;
 }
 
-static void fill_meta(const struct live *lv, struct capture_meta *meta)
+/* Fills meta from the controls and, when both caliper points are placed
+ * and f has a pixel spacing, the measurement in mm. */
+static void fill_meta(const struct live *lv, const struct frame *f, struct capture_meta *meta)
 {
+	const struct calipers *c = &lv->calipers;
+
 	memset(meta, 0, sizeof(*meta));
 	meta->depth_mm = lv->depth_mm;
 	meta->gain_db = lv->gain_db;
 	snprintf(meta->preset, sizeof(meta->preset), "%s", live_presets[lv->preset]);
 	snprintf(meta->scanner_serial, sizeof(meta->scanner_serial), "%s", lv->link.serial);
+	if (f && calipers_distance_mm(c, f->spacing_mm) >= 0) {
+		meta->has_caliper = 1;
+		meta->caliper_mm[0] = c->a.x * f->spacing_mm[0];
+		meta->caliper_mm[1] = c->a.y * f->spacing_mm[1];
+		meta->caliper_mm[2] = c->b.x * f->spacing_mm[0];
+		meta->caliper_mm[3] = c->b.y * f->spacing_mm[1];
+	}
 }
 
 static void capture_still(struct live *lv)
@@ -166,10 +177,10 @@ static void capture_still(struct live *lv)
 	int frozen = atomic_load(&lv->frozen);
 	int rc;
 
-	fill_meta(lv, &meta);
 	if (frozen)
 		pthread_mutex_lock(&lv->cine_lock);
 	f = live_view_frame(lv);
+	fill_meta(lv, f, &meta);
 	rc = f ? lv->sink.save_still(lv->sink.ctx, f, &meta) : SONO_ENOTFOUND;
 	if (frozen)
 		pthread_mutex_unlock(&lv->cine_lock);
@@ -186,16 +197,31 @@ static void capture_still(struct live *lv)
 static void capture_cine(struct live *lv)
 {
 	const struct frame **frames;
+	const struct frame *last;
 	struct capture_meta meta;
-	size_t n, i;
+	size_t n, first, i;
 	int rc;
 
-	fill_meta(lv, &meta);
 	pthread_mutex_lock(&lv->cine_lock);
 	n = cine_count(lv->cine);
+	last = n ? cine_get(lv->cine, n - 1) : NULL;
+	fill_meta(lv, NULL, &meta);
+	/* A clip has one frame size, so it starts after the last size change
+	 * (a depth change can resize the frames). */
+	for (first = n; first > 0; first--) {
+		const struct frame *f = cine_get(lv->cine, first - 1);
+
+		if (f->width != last->width || f->height != last->height ||
+		    f->components != last->components)
+			break;
+	}
+	n -= first;
+	/* NOTE: the sink runs on the UI thread with the cine locked; storing
+	 * 10 s of 640x480 frames in the exam store blocks the screen for a few
+	 * seconds. */
 	frames = ui_xcalloc(n ? n : 1, sizeof(*frames));
 	for (i = 0; i < n; i++)
-		frames[i] = cine_get(lv->cine, i);
+		frames[i] = cine_get(lv->cine, first + i);
 	rc = n ? lv->sink.save_cine(lv->sink.ctx, frames, n, &meta) : SONO_ENOTFOUND;
 	pthread_mutex_unlock(&lv->cine_lock);
 	free(frames);

@@ -17,6 +17,7 @@
 #include "sono/log.h"
 #include "station/commands.h"
 #include "station/live.h"
+#include "station/store_cli.h"
 
 /* Keys of the station configuration file that the screens read. */
 static const struct config_key screen_keys[] = {
@@ -39,6 +40,7 @@ struct screen_args {
 	const char *config;
 	const char *test_source;
 	const char *log_level;
+	struct store_cli store;
 	double cine_seconds;
 	long cine_megabytes;
 	int insecure;
@@ -48,6 +50,7 @@ struct screen_args {
 enum {
 	OPT_SCANNER = 256, OPT_PIN, OPT_RENDER, OPT_THEME, OPT_CONFIG, OPT_DATA_DIR,
 	OPT_TEST_SOURCE, OPT_CINE_SECONDS, OPT_INSECURE, OPT_NO_MOUSE, OPT_LOG_LEVEL,
+	OPT_PASSPHRASE_FILE,
 };
 
 static const struct option long_options[] = {
@@ -57,6 +60,7 @@ static const struct option long_options[] = {
 	{ "theme", required_argument, NULL, OPT_THEME },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "test-source", required_argument, NULL, OPT_TEST_SOURCE },
 	{ "cine-seconds", required_argument, NULL, OPT_CINE_SECONDS },
 	{ "insecure-igtl", no_argument, NULL, OPT_INSECURE },
@@ -88,7 +92,8 @@ static int parse_args(int argc, char **argv, struct screen_args *a)
 		case OPT_RENDER: a->render = optarg; break;
 		case OPT_THEME: a->theme = optarg; break;
 		case OPT_CONFIG: a->config = optarg; break;
-		case OPT_DATA_DIR: break; /* read by the store screens */
+		case OPT_DATA_DIR: a->store.data_dir = optarg; break;
+		case OPT_PASSPHRASE_FILE: a->store.passphrase_file = optarg; break;
 		case OPT_TEST_SOURCE: a->test_source = optarg; break;
 		case OPT_INSECURE: a->insecure = 1; break;
 		case OPT_NO_MOUSE: a->mouse = 0; break;
@@ -194,12 +199,34 @@ static void usage(void)
 		"  --cine-seconds N       length of the cine buffer (default 10)\n"
 		"  --test-source PATTERN  synthetic frames instead of a scanner: pattern,\n"
 		"                         black, white, 1x1, 641x479, colour or large\n"
+		"  --data-dir DIR         station store folder (default\n"
+		"                         $XDG_DATA_HOME/sonoterm); captures go to an\n"
+		"                         unassigned exam there\n"
+		"  --passphrase-file FILE the store passphrase, when it has one\n"
 		"  --no-mouse             do not enable mouse reporting\n"
 		"  --log-level LEVEL      error, warn, notice (default), info or debug\n"
 		"  --config FILE          configuration file (default\n"
 		"                         $XDG_CONFIG_HOME/sonoterm/sonoterm.conf)\n\n"
 		"The log goes to $XDG_STATE_HOME/sonoterm/sonoterm.log while the screens\n"
 		"are open.  Press F1 on any screen for its keys.\n");
+}
+
+/* Points opt->sink at an unassigned exam in the station store.  When the
+ * store cannot be opened (store_cli_open has said why on stderr), captures
+ * stay in memory and the operator is told so. */
+static void open_capture_store(const struct screen_args *a, struct live_options *opt)
+{
+	struct store *store = NULL;
+
+	if (store_cli_open("sonoterm", &a->store, 1, &store, NULL) != EXIT_OK) {
+		fprintf(stderr, "sonoterm: captures will be kept in memory only\n");
+		LOG_WARN("station store not opened; captures are kept in memory only");
+		return;
+	}
+	if (capture_exam_sink(&opt->sink, store, 1, NULL) < 0) {
+		store_close(store);
+		memset(&opt->sink, 0, sizeof(opt->sink));
+	}
 }
 
 static int run_screens(const struct screen_args *a, const struct live_options *opt_in)
@@ -213,11 +240,15 @@ static int run_screens(const struct screen_args *a, const struct live_options *o
 	struct ui *ui;
 
 	setlocale(LC_ALL, "");
+	open_capture_store(a, &opt);
 	if (termcaps_detect(&caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
 		fprintf(stderr, "sonoterm: could not query the terminal; using a text renderer\n");
 	ui = ui_open(&uo);
-	if (!ui)
+	if (!ui) {
+		if (opt.sink.close)
+			opt.sink.close(opt.sink.ctx);
 		return EXIT_FAILURE_RUN;
+	}
 	opt.exit_status = &status;
 	lv = live_new(ui, &opt, &caps, err, sizeof(err));
 	if (!lv) {

@@ -21,6 +21,7 @@ trap stop_tmux EXIT
 
 cat >"$TEST_TMP/env.sh" <<EOF
 export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
+export XDG_DATA_HOME='$TEST_TMP/data'
 export SONO_THEME_DIR='$top_srcdir/themes' LANG=C.UTF-8 PS1='PROMPT\$ '
 export ASAN_OPTIONS='log_path=$TEST_TMP/asan:detect_leaks=1:fast_unwind_on_malloc=0'
 export UBSAN_OPTIONS='log_path=$TEST_TMP/ubsan:print_stacktrace=1'
@@ -65,5 +66,7 @@ if [ -n "$reports" ]; then
 else
 	pass "no sanitizer reports"
 fi
+check "captured edge frames pass the store check" \
+	env XDG_DATA_HOME="$TEST_TMP/data" "$SONOTERM" exams check
 check "no frame failed to render" sh -c "! grep -q 'not rendered' '$TEST_TMP/state/sonoterm/sonoterm.log'"
 finish

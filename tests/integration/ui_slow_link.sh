@@ -35,7 +35,7 @@ ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
 PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
 
 tmx new-session -d -s slow -x 120 -y 40 "env XDG_STATE_HOME='$TEST_TMP/state' \
-	XDG_CONFIG_HOME='$TEST_TMP/config' SONO_THEME_DIR='$top_srcdir/themes' LANG=C.UTF-8 \
+	XDG_CONFIG_HOME='$TEST_TMP/config' XDG_DATA_HOME='$TEST_TMP/data' SONO_THEME_DIR='$top_srcdir/themes' LANG=C.UTF-8 \
 	python3 '$top_srcdir/tests/integration/slow_relay.py' $RATE '$TEST_TMP/relay.stats' \
 	$RUN_SECONDS -- $SONOTERM --scanner $ADDR --pin $PIN --log-level info; \
 	echo EXIT=\$?; sleep 60"

@@ -145,6 +145,11 @@ check "the prompt returns after q" wait_pane 'PROMPT\$ *$' 3
 check "alternate screen off, cursor on, mouse off after q" \
 	sh -c "[ \"\$(tmux -L $TMUX_SOCKET display-message -p -t ui '#{alternate_on} #{cursor_flag} #{mouse_any_flag}')\" = '0 1 0' ]"
 
+check "the still and the cine are in an unassigned exam in the store" sh -c \
+	"XDG_DATA_HOME='$TEST_TMP/data' '$SONOTERM' exams list | grep -Eq ' scanning +1 +1 '"
+check "the stored frames pass the store check" \
+	env XDG_DATA_HOME="$TEST_TMP/data" "$SONOTERM" exams check
+
 # --- Ctrl-C restores the terminal
 start_station ""
 wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10

@@ -38,7 +38,7 @@ python3 "$top_srcdir/tests/integration/palette_ref.py" "$DICOM" "$TEST_TMP/sourc
 	{ fail "palette_ref.py could not decode $DICOM"; finish; }
 
 # allowWindowOps lets the test resize the window with CSI 8 ; rows ; cols t.
-XDG_STATE_HOME="$TEST_TMP/state" XDG_CONFIG_HOME="$TEST_TMP/config" \
+XDG_STATE_HOME="$TEST_TMP/state" XDG_CONFIG_HOME="$TEST_TMP/config" XDG_DATA_HOME="$TEST_TMP/data" \
 SONO_THEME_DIR="$top_srcdir/themes" \
 xterm -ti vt340 -xrm 'XTerm*allowWindowOps: true' -geometry 120x40+0+0 \
 	-fa Monospace -fs 10 -e sh -c "$SONOTERM --scanner $ADDR --pin $PIN --log-level info; \
