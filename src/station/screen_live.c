@@ -216,7 +216,7 @@ static void capture_cine(struct live *lv)
 			break;
 	}
 	n -= first;
-	/* NOTE: the sink runs on the UI thread with the cine locked; storing
+	/* NOTE: the sink runs on the UI thread with the cine locked.  Storing
 	 * 10 s of 640x480 frames in the exam store blocks the screen for a few
 	 * seconds. */
 	frames = ui_xcalloc(n ? n : 1, sizeof(*frames));

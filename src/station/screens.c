@@ -212,8 +212,8 @@ static void usage(void)
 }
 
 /* Points opt->sink at an unassigned exam in the station store.  When the
- * store cannot be opened (store_cli_open has said why on stderr), captures
- * stay in memory and the operator is told so. */
+ * store cannot be opened, store_cli_open prints the reason on stderr and
+ * captures stay in memory. */
 static void open_capture_store(const struct screen_args *a, struct live_options *opt)
 {
 	struct store *store = NULL;
