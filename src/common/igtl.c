@@ -13,30 +13,53 @@
 #define CRC64_POLY 0x42F0E1EBA9EA3693ULL
 #define NS_PER_SECOND 1000000000ULL
 
-static uint64_t crc_table[256];
+/* crc_tables[0] is the usual byte-at-a-time table of this MSB-first CRC.
+ * crc_tables[k][i] is the effect of byte i followed by k zero bytes, so eight
+ * bytes can be folded in at once ("slicing-by-8"); that is several times
+ * faster than one byte at a time, and a 640x480 frame is checked twice per
+ * hop. */
+static uint64_t crc_tables[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
-static void crc_table_init(void)
+static void crc_tables_init(void)
 {
 	uint64_t value;
-	unsigned i, bit;
+	unsigned i, bit, k;
 
 	for (i = 0; i < 256; i++) {
 		value = (uint64_t)i << 56;
 		for (bit = 0; bit < 8; bit++)
 			value = (value & (1ULL << 63)) ? (value << 1) ^ CRC64_POLY : value << 1;
-		crc_table[i] = value;
+		crc_tables[0][i] = value;
+	}
+	for (k = 1; k < 8; k++) {
+		for (i = 0; i < 256; i++) {
+			value = crc_tables[k - 1][i];
+			crc_tables[k][i] = (value << 8) ^ crc_tables[0][value >> 56];
+		}
 	}
 }
 
 uint64_t igtl_crc64(uint64_t crc, const void *data, size_t n)
 {
 	const uint8_t *p = data;
-	size_t i;
+	uint64_t word;
+	size_t i = 0;
+	unsigned k;
 
-	pthread_once(&crc_once, crc_table_init);
-	for (i = 0; i < n; i++)
-		crc = crc_table[((crc >> 56) ^ p[i]) & 0xff] ^ (crc << 8);
+	pthread_once(&crc_once, crc_tables_init);
+	for (; i + 8 <= n; i += 8) {
+		word = 0;
+		for (k = 0; k < 8; k++)
+			word = (word << 8) | p[i + k];
+		crc ^= word;
+		crc = crc_tables[7][crc >> 56] ^ crc_tables[6][(crc >> 48) & 0xff] ^
+			crc_tables[5][(crc >> 40) & 0xff] ^ crc_tables[4][(crc >> 32) & 0xff] ^
+			crc_tables[3][(crc >> 24) & 0xff] ^ crc_tables[2][(crc >> 16) & 0xff] ^
+			crc_tables[1][(crc >> 8) & 0xff] ^ crc_tables[0][crc & 0xff];
+	}
+	for (; i < n; i++)
+		crc = crc_tables[0][((crc >> 56) ^ p[i]) & 0xff] ^ (crc << 8);
 	return crc;
 }
 

@@ -42,7 +42,7 @@ int64_t scanner_now_ms(void)
 void scanner_config_defaults(struct scanner_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_frame_bytes = (size_t)64 << 20;
+	cfg->max_frame_bytes = FRAME_MAX_BYTES;
 	cfg->connect_timeout_ms = 5000;
 	cfg->message_timeout_ms = 3000;
 	cfg->idle_timeout_ms = 5000;

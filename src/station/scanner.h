@@ -81,8 +81,8 @@ struct scanner_stats {
 
 struct scanner;
 
-/* Fills cfg with defaults: 64 MB frames, 5 s connect, 3 s message, 5 s idle,
- * back-off 250 ms doubling to 8 s, retry on every error. */
+/* Fills cfg with defaults: frames up to FRAME_MAX_BYTES, 5 s connect, 3 s
+ * message, 5 s idle, back-off 250 ms doubling to 8 s, retry on every error. */
 void scanner_config_defaults(struct scanner_config *cfg);
 
 /* Starts the receive thread, which delivers frames into mb (owned by the

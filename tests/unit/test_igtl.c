@@ -69,6 +69,36 @@ static void crc64_check_value(void **state)
 	assert_true(igtl_crc64(igtl_crc64(0, "1234", 4), "56789", 5) == 0x6C40DF5F0B497347ULL);
 }
 
+/* The bitwise definition of the CRC, to check the table-driven version. */
+static uint64_t crc64_bitwise(const uint8_t *p, size_t n)
+{
+	uint64_t crc = 0;
+	size_t i;
+	int bit;
+
+	for (i = 0; i < n; i++) {
+		crc ^= (uint64_t)p[i] << 56;
+		for (bit = 0; bit < 8; bit++)
+			crc = (crc & (1ULL << 63)) ? (crc << 1) ^ 0x42F0E1EBA9EA3693ULL : crc << 1;
+	}
+	return crc;
+}
+
+static void crc64_matches_bitwise(void **state)
+{
+	uint8_t data[300];
+	size_t n, split;
+
+	for (n = 0; n < sizeof(data); n++)
+		data[n] = (uint8_t)(n * 131 + 17);
+	for (n = 0; n <= sizeof(data); n += 13) {
+		assert_true(igtl_crc64(0, data, n) == crc64_bitwise(data, n));
+		for (split = 0; split <= n; split += 5)
+			assert_true(igtl_crc64(igtl_crc64(0, data, split), data + split, n - split) ==
+				crc64_bitwise(data, n));
+	}
+}
+
 static void timestamp_round_trip(void **state)
 {
 	uint64_t ns = 1700000000123456789ULL;
@@ -379,6 +409,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(crc64_check_value),
+		cmocka_unit_test(crc64_matches_bitwise),
 		cmocka_unit_test(timestamp_round_trip),
 		cmocka_unit_test(header_round_trip),
 		cmocka_unit_test(header_rejects_version_and_type),
