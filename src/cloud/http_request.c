@@ -3,9 +3,11 @@
  * the security headers that every response carries. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -15,6 +17,16 @@
 #include "sono/error.h"
 #include "sono/log.h"
 #include "cloud/http_internal.h"
+
+/* Client errors (4xx) logged per second at most; the rest are counted and
+ * the count is logged once the next second starts, so a client that
+ * repeats a bad request cannot flood the log.  Server errors are always
+ * logged. */
+#define HTTP_CLIENT_ERRORS_LOGGED_PER_SECOND 50
+
+static pthread_mutex_t error_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t error_log_second;
+static unsigned error_log_count, error_log_dropped;
 
 #define CSP_API "default-src 'none'; frame-ancestors 'none'"
 #define CSP_PAGE "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " \
@@ -305,6 +317,32 @@ void cloud_reply_json(struct cloud_request *r, int status, const json_t *body)
 	free(text);
 }
 
+/* Returns 1 when one more client error may be logged this second. */
+static int http_client_error_log_allowed(void)
+{
+	time_t now = time(NULL);
+	unsigned dropped = 0;
+	int allowed;
+
+	pthread_mutex_lock(&error_log_lock);
+	if (now != error_log_second) {
+		dropped = error_log_dropped;
+		error_log_second = now;
+		error_log_count = 0;
+		error_log_dropped = 0;
+	}
+	allowed = error_log_count < HTTP_CLIENT_ERRORS_LOGGED_PER_SECOND;
+	if (allowed)
+		error_log_count++;
+	else
+		error_log_dropped++;
+	pthread_mutex_unlock(&error_log_lock);
+	if (dropped > 0)
+		LOG_NOTICE("%u client errors were not logged because more than %d arrived "
+			"within one second", dropped, HTTP_CLIENT_ERRORS_LOGGED_PER_SECOND);
+	return allowed;
+}
+
 void cloud_reply_error(struct cloud_request *r, int status, const char *error,
 	const char *message)
 {
@@ -313,7 +351,7 @@ void cloud_reply_error(struct cloud_request *r, int status, const char *error,
 
 	if (status >= 500)
 		LOG_ERROR("%s from %s: %d %s: %s", r->label, r->peer, status, error, message);
-	else
+	else if (http_client_error_log_allowed())
 		LOG_NOTICE("%s from %s: %d %s: %s", r->label, r->peer, status, error, message);
 	if (text != NULL)
 		cloud_reply(r, status, "application/json", text, strlen(text));
