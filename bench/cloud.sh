@@ -1,9 +1,9 @@
 #!/bin/sh
 # sonocloud on loopback, three measures:
 #  1. upload throughput of exam parts (PUT with SHA-256 check and storage)
-#     against a baseline measured in the same run: the same bytes fetched
-#     over TLS 1.3 from `openssl s_server -WWW` with the same curl, so the
-#     ratio shows what the server adds on top of TLS and loopback;
+#     against a baseline measured in the same run.  The baseline fetches
+#     the same bytes over TLS 1.3 from `openssl s_server -WWW` with the same
+#     curl, so the ratio shows what the server adds to TLS and loopback;
 #  2. login latency against one PBKDF2-HMAC-SHA256 of 600,000 iterations
 #     timed with `openssl kdf`;
 #  3. requests per second of GET /api/v1/me with 16 parallel connections

@@ -1,6 +1,7 @@
 /* Tests of the cloud's HTTP core with a stub handler: deferred work keeps
- * the event loop free, a full slow-work queue answers 503, stopping the
- * server answers queued jobs, and every reply carries the security headers. */
+ * the event loop free, a full slow-work queue replies 503, stopping the
+ * server replies to queued jobs, and every reply carries the security
+ * headers. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -216,7 +217,8 @@ static void stop_replies_to_queued_jobs(void **state)
 	for (i = 0; i < 2; i++)
 		pthread_join(threads[i], NULL);
 
-	/* The running job finishes; the queued one is told the server stops. */
+	/* The running job finishes, and the queued one gets 503 because the
+	 * server is stopping. */
 	assert_int_equal(jobs[0].status, 200);
 	assert_int_equal(jobs[1].status, 503);
 }
