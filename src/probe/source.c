@@ -26,6 +26,7 @@
 #define PHANTOM_SEED 0x50484E544Full
 #define SOURCE_MAX_FILES 10000
 #define DRIFT_MAX_PX 12.0 /* lateral drift amplitude of replayed frames */
+#define SKIP_LOG_MAX 10   /* unreadable files logged one by one at open */
 
 enum source_kind {
 	SOURCE_PHANTOM,
@@ -168,13 +169,14 @@ static int check_files(struct source *s, const char *spec_path, char *err, size_
 {
 	char reason[512] = "";
 	struct dicom_image *img;
-	size_t i, playable = 0;
+	size_t i, playable = 0, skipped = 0;
 	int rc, last_rc = SONO_ENOTFOUND;
 
 	for (i = 0; i < s->path_count; i++) {
 		rc = dicom_open_file(&img, s->paths[i], reason, sizeof(reason));
 		if (rc < 0) {
-			LOG_WARN("skipping %s", reason);
+			if (++skipped <= SKIP_LOG_MAX)
+				LOG_WARN("skipping %s", reason);
 			last_rc = rc;
 			free(s->paths[i]);
 			continue;
@@ -188,6 +190,8 @@ static int check_files(struct source *s, const char *spec_path, char *err, size_
 		s->paths[playable++] = s->paths[i];
 	}
 	s->path_count = playable;
+	if (skipped > SKIP_LOG_MAX)
+		LOG_WARN("skipped %zu more unreadable files in %s", skipped - SKIP_LOG_MAX, spec_path);
 	if (playable > 0)
 		return SONO_OK;
 	if (i == 1)
@@ -260,27 +264,42 @@ int source_open(struct source **out, const char *spec, enum source_motion motion
 	return SONO_OK;
 }
 
+/* Removes the file at index from the play list. */
+static void drop_path(struct source *s, size_t index)
+{
+	free(s->paths[index]);
+	memmove(s->paths + index, s->paths + index + 1,
+		(s->path_count - index - 1) * sizeof(*s->paths));
+	s->path_count--;
+}
+
 /* Moves to the next file that still opens, wrapping around.  A file that
- * changed since source_open() is logged and skipped for this pass. */
+ * no longer opens (changed or removed since source_open()) is logged once
+ * and dropped from the play list.  Fails when no file is left. */
 static int advance_file(struct source *s)
 {
 	char reason[512];
-	size_t tries;
-	int rc = SONO_ENOTFOUND;
+	size_t next;
+	int rc;
 
 	s->frame_index = 0;
 	if (s->path_count == 1 && s->image)
 		return SONO_OK;
 	dicom_free(s->image);
 	s->image = NULL;
-	for (tries = 0; tries < s->path_count; tries++) {
-		s->path_index = (s->path_index + 1) % s->path_count;
-		rc = dicom_open_file(&s->image, s->paths[s->path_index], reason, sizeof(reason));
-		if (rc == 0)
+	next = s->path_index + 1;
+	while (s->path_count > 0) {
+		next %= s->path_count;
+		rc = dicom_open_file(&s->image, s->paths[next], reason, sizeof(reason));
+		if (rc == 0) {
+			s->path_index = next;
 			return SONO_OK;
-		LOG_WARN("skipping %s", reason);
+		}
+		LOG_WARN("dropped from the replay: %s", reason);
+		drop_path(s, next);
 	}
-	return rc;
+	LOG_ERROR("no playable DICOM file is left to replay");
+	return SONO_ENOTFOUND;
 }
 
 /* Ensures f has pixels for the given geometry, reusing them when they fit. */

@@ -176,6 +176,46 @@ static void replay_without_playable_file_fails(void **state)
 	assert_non_null(strstr(err, "/nonexistent/folder"));
 }
 
+static void replay_drops_vanished_files(void **state)
+{
+	struct frame us1 = { 0 }, f = { 0 };
+	struct source_params params;
+	struct source *s = NULL;
+	char dir[] = "/tmp/test_source.XXXXXX", names[4][4200], spec[4200], err[512] = "";
+	int i;
+
+	(void)state;
+	make_folder(dir, names);
+	reference_frame("US1_UNCR.dcm", &us1);
+	snprintf(spec, sizeof(spec), "dicom:%s", dir);
+
+	/* b.dcm disappears after the first frame: replay goes on with a.dcm. */
+	assert_int_equal(source_open(&s, spec, SOURCE_MOTION_NONE, err, sizeof(err)), 0);
+	source_default_params(s, &params);
+	assert_int_equal(source_next(s, &params, &f), 0);
+	assert_int_equal(unlink(names[1]), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(source_next(s, &params, &f), 0);
+		assert_memory_equal(f.pixels, us1.pixels, frame_bytes(&us1));
+	}
+	source_close(s);
+
+	/* Both playable files disappear after the first frame: an error. */
+	assert_int_equal(symlink(names[0], names[1]), 0); /* b.dcm again, now a link to a.dcm */
+	assert_int_equal(source_open(&s, spec, SOURCE_MOTION_NONE, err, sizeof(err)), 0);
+	assert_int_equal(source_next(s, &params, &f), 0);
+	assert_int_equal(unlink(names[1]), 0);
+	assert_int_equal(unlink(names[0]), 0);
+	assert_int_equal(source_next(s, &params, &f), SONO_ENOTFOUND);
+	source_close(s);
+
+	for (i = 2; i < 4; i++)
+		unlink(names[i]);
+	rmdir(dir);
+	frame_free(&us1);
+	frame_free(&f);
+}
+
 /* The fuzz corpus holds a 2-frame 2x2 RGB file with planar configuration 1
  * whose stored bytes are 0, 1, ..., 23. */
 static void replay_multiframe_plays_cine(void **state)
@@ -239,6 +279,7 @@ int main(void)
 		cmocka_unit_test(replay_aloka_has_calibrated_depth),
 		cmocka_unit_test(replay_folder_skips_unreadable),
 		cmocka_unit_test(replay_without_playable_file_fails),
+		cmocka_unit_test(replay_drops_vanished_files),
 		cmocka_unit_test(replay_multiframe_plays_cine),
 		cmocka_unit_test(drift_shifts_but_keeps_geometry),
 	};
