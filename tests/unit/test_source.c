@@ -216,7 +216,7 @@ static void replay_drops_vanished_files(void **state)
 	frame_free(&f);
 }
 
-/* The fuzz corpus holds a 2-frame 2x2 RGB file with planar configuration 1
+/* The fuzz corpus contains a 2-frame 2x2 RGB file with planar configuration 1
  * whose stored bytes are 0, 1, ..., 23. */
 static void replay_multiframe_plays_cine(void **state)
 {
