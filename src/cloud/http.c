@@ -161,6 +161,9 @@ static int http_worker_init(struct http_worker *w, struct cloud_http *h, int lis
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)opt->max_header_bytes);
 	evhttp_set_max_body_size(w->http, (ev_ssize_t)opt->max_body_bytes);
 	evhttp_set_timeout(w->http, opt->request_timeout_s);
+	/* NOTE: evhttp answers malformed requests, bodies over the limit and
+	 * methods outside HTTP_ALLOWED_METHODS itself, with an HTML error page
+	 * that lacks the JSON error body and the security headers. */
 
 	/* Each evhttp closes its socket when freed, so each gets its own
 	 * descriptor for the one listening socket. */
