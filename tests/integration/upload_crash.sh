@@ -16,16 +16,26 @@ start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" ||
 setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
 printf '[upload]\nbackoff_min_ms = 100\nbackoff_max_ms = 500\nmax_attempts = 1000\n' >"$STATION_CONF"
 station_login >/dev/null || { fail "login"; finish; }
-capture_n 6 10 || { fail "capture"; finish; }
+# One exam uploaded without a kill gives the time an upload takes on this
+# machine and build (a sanitizer build is several times slower); the kills
+# then fall anywhere from just after the start to past one exam's upload.
+capture_n 1 10 || { fail "capture"; finish; }
+start_ns=$(date +%s%N)
+station upload >/dev/null
+check "one exam uploads without a kill" test $? -eq 0
+one_cs=$((($(date +%s%N) - start_ns) / 10000000))
+capture_n 10 10 || { fail "capture"; finish; }
 
-# random_delay: prints a delay between 0.05 and 0.60 s.
+# random_delay: prints a delay between 0.05 s and 1.5 times one upload.
 random_delay() {
-	echo "scale=2; (5 + $(od -An -N2 -tu2 /dev/urandom) % 56) / 100" | bc
+	r=$(od -An -N2 -tu2 /dev/urandom)
+	cs=$((5 + r % (one_cs * 3 / 2 + 1)))
+	printf '%d.%02d\n' $((cs / 100)) $((cs % 100))
 }
 
 run=0 killed=0
 while [ "$run" -lt "$RUNS" ]; do
-	if [ $((run % 5)) -eq 4 ]; then
+	if [ $((run % 4)) -eq 3 ]; then
 		capture_n 2 10 || fail "capture during the kill loop"
 	fi
 	"$SONOTERM" upload --wait --config "$STATION_CONF" --data-dir "$STATION" \
@@ -39,10 +49,10 @@ while [ "$run" -lt "$RUNS" ]; do
 	run=$((run + 1))
 done
 echo "killed $killed of $RUNS uploads before they finished"
-check "most uploads were killed before they finished" test "$killed" -ge $((RUNS * 3 / 4))
+check "at least half of the uploads were killed before they finished" test "$killed" -ge $((RUNS / 2))
 done_in_loop=$("$SONOTERM" exams list --data-dir "$STATION" 2>>"$STATION_LOG" | grep -c uploaded)
 echo "$done_in_loop exams were uploaded between the kills"
-check "exams were uploaded between the kills" test "$done_in_loop" -gt 0
+check "exams were uploaded between the kills" test "$done_in_loop" -gt 1
 
 timeout 120 "$SONOTERM" upload --wait --config "$STATION_CONF" --data-dir "$STATION" \
 	>"$TEST_TMP/final.out" 2>>"$STATION_LOG"
