@@ -46,15 +46,4 @@ int capture_memory_sink(struct capture_sink *sink, size_t max_bytes);
 void capture_memory_counts(const struct capture_sink *sink, size_t *stills, size_t *cines,
 	size_t *bytes);
 
-struct store;
-
-/* Fills sink with a target that stores captures as parts of exam uuid in
- * the station store s.  With uuid NULL or "" the first capture creates an
- * unassigned exam (no patient), moves it to scanning and uses it from then
- * on.  The exam must be in the scanning state (exam_add_still rejects
- * others with SONO_ESTATE).  With own_store set, close() also closes s.
- * Returns 0 or SONO_ENOMEM. */
-int capture_exam_sink(struct capture_sink *sink, struct store *s, int own_store,
-	const char *uuid);
-
 #endif

@@ -43,16 +43,48 @@ static void fill_acquisition(const struct capture_meta *meta, struct exam_acquis
 	acq->gain_db = meta->gain_db;
 }
 
+/* Sets acq->measurements to the JSON of the caliper in meta, if any; the
+ * caller frees *json.  Returns 0 or SONO_ENOMEM. */
+static int add_measurement(const struct capture_meta *meta, struct exam_acquisition *acq,
+	char **json)
+{
+	struct exam_caliper caliper;
+	int rc;
+
+	*json = NULL;
+	if (!meta->has_caliper)
+		return 0;
+	caliper.x1_mm = meta->caliper_mm[0];
+	caliper.y1_mm = meta->caliper_mm[1];
+	caliper.x2_mm = meta->caliper_mm[2];
+	caliper.y2_mm = meta->caliper_mm[3];
+	rc = exam_measurements_json(&caliper, 1, json);
+	acq->measurements = *json;
+	return rc;
+}
+
+/* Frames per second of a clip from its first and last timestamps, or 0. */
+static double clip_rate(const struct frame *const *frames, size_t n)
+{
+	if (n < 2 || frames[n - 1]->timestamp_ns <= frames[0]->timestamp_ns)
+		return 0;
+	return (double)(n - 1) * 1e9 / (double)(frames[n - 1]->timestamp_ns - frames[0]->timestamp_ns);
+}
+
 static int sink_save_still(void *ctx, const struct frame *f, const struct capture_meta *meta)
 {
 	struct exam_sink *k = ctx;
 	struct exam_acquisition acq;
+	char *json;
 	int rc;
 
 	fill_acquisition(meta, &acq);
-	rc = ensure_scanning(k);
+	rc = add_measurement(meta, &acq, &json);
+	if (rc == 0)
+		rc = ensure_scanning(k);
 	if (rc == 0)
 		rc = exam_add_still(k->store, k->uuid, &acq, f, NULL);
+	free(json);
 	return rc;
 }
 
@@ -62,20 +94,27 @@ static int sink_save_cine(void *ctx, const struct frame *const *frames, size_t n
 	struct exam_sink *k = ctx;
 	struct exam_acquisition acq;
 	struct exam_cine *c = NULL;
+	char *json;
 	size_t i;
 	int rc;
 
 	if (n == 0)
 		return SONO_EINVAL;
 	fill_acquisition(meta, &acq);
-	rc = ensure_scanning(k);
+	acq.frame_rate = clip_rate(frames, n);
+	rc = add_measurement(meta, &acq, &json);
+	if (rc == 0)
+		rc = ensure_scanning(k);
 	if (rc == 0)
 		rc = exam_cine_begin(k->store, k->uuid, &acq, &c);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = exam_cine_add(c, frames[i]);
-	if (rc == 0)
-		return exam_cine_end(c, NULL);
+	if (rc == 0) {
+		rc = exam_cine_end(c, NULL);
+		c = NULL;
+	}
 	exam_cine_abort(c);
+	free(json);
 	return rc;
 }
 

@@ -63,6 +63,7 @@ struct live_adapt {
 	double link_bytes_per_s;     /* measured terminal throughput; 0 = unknown */
 	size_t last_bytes;           /* output of the last frame */
 	long long write_ms;          /* when the last frame was written */
+	long long grow_ms;           /* when the image last grew */
 	int draining;                /* the last frame is still in the output queue */
 	uint64_t frame_ts_ns;        /* timestamp of the last live frame written, 0 if frozen */
 };

@@ -18,7 +18,7 @@
 
 /* Time one frame's output may take to drain.  Over a slow link this bounds
  * how long a key's echo can wait behind an image. */
-#define LIVE_FRAME_BUDGET_MS 80.0
+#define LIVE_FRAME_BUDGET_MS 60.0
 #define LIVE_AREA_SCALE_MIN 0.1
 #define LIVE_STATS_LOG_MS 5000
 #define LIVE_TICKS_MAX 64
@@ -129,21 +129,25 @@ static int output_drained(struct live *lv)
 }
 
 /* Shrinks the image quickly when a frame's output exceeds the budget at the
- * measured throughput, and grows it slowly when there is room.  A change
- * clears the terminal so the larger old image does not linger. */
+ * measured throughput, and grows it slowly (at most once a second) when
+ * there is room, so a noisy throughput estimate does not make it swing.  A
+ * change clears the terminal so the larger old image does not linger. */
 static void adapt_size(struct live *lv)
 {
 	struct live_adapt *a = &lv->adapt;
 	double target, ratio, scale = a->area_scale;
+	long long now = ui_now_ms();
 
 	if (a->link_bytes_per_s <= 0 || a->last_bytes == 0)
 		return;
 	target = a->link_bytes_per_s * LIVE_FRAME_BUDGET_MS / 1000.0;
 	ratio = target / (double)a->last_bytes;
-	if (ratio < 0.9)
+	if (ratio < 0.9) {
 		scale *= ratio > 0.5 ? ratio : 0.5;
-	else if (ratio > 1.5 && scale < 1.0)
+	} else if (ratio > 1.5 && scale < 1.0 && now - a->grow_ms >= 1000) {
 		scale *= 1.1;
+		a->grow_ms = now;
+	}
 	if (scale < LIVE_AREA_SCALE_MIN)
 		scale = LIVE_AREA_SCALE_MIN;
 	if (scale > 1.0)

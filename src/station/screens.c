@@ -16,6 +16,8 @@
 #include "sono/error.h"
 #include "sono/log.h"
 #include "station/commands.h"
+#include "station/exam.h"
+#include "station/exam_sink.h"
 #include "station/live.h"
 #include "station/store_cli.h"
 
@@ -211,28 +213,63 @@ static void usage(void)
 		"are open.  Press F1 on any screen for its keys.\n");
 }
 
-/* Points opt->sink at an unassigned exam in the station store.  When the
- * store cannot be opened, store_cli_open prints the reason on stderr and
- * captures stay in memory. */
-static void open_capture_store(const struct screen_args *a, struct live_options *opt)
-{
-	struct store *store = NULL;
+/* The unassigned exam that the live screen's captures go to. */
+struct capture_exam {
+	struct store *store;
+	char uuid[CRYPTO_UUID_LEN];
+};
 
-	if (store_cli_open("sonoterm", &a->store, 1, &store, NULL) != EXIT_OK) {
+/* Opens the station store and creates a draft exam without a patient for
+ * the captures, then points opt->sink at it.  When the store cannot be
+ * opened, store_cli_open prints the reason on stderr and captures stay in
+ * memory (opt->sink left empty). */
+static void open_capture_exam(const struct screen_args *a, struct capture_exam *x,
+	struct live_options *opt)
+{
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if (store_cli_open("sonoterm", &a->store, 1, &x->store, NULL) != EXIT_OK) {
 		fprintf(stderr, "sonoterm: captures will be kept in memory only\n");
 		LOG_WARN("station store not opened; captures are kept in memory only");
 		return;
 	}
-	if (capture_exam_sink(&opt->sink, store, 1, NULL) < 0) {
-		store_close(store);
+	rc = exam_create(x->store, NULL, NULL, x->uuid);
+	if (rc == 0)
+		rc = exam_capture_sink(&opt->sink, x->store, x->uuid);
+	if (rc < 0) {
+		fprintf(stderr, "sonoterm: no exam for captures (%s); keeping them in memory only\n",
+			sono_strerror(rc));
+		LOG_WARN("exam for captures not created: %s", sono_strerror(rc));
 		memset(&opt->sink, 0, sizeof(opt->sink));
 	}
+}
+
+/* Deletes the exam again when nothing was captured into it (it is still a
+ * draft), so opening the live screen leaves no empty exams behind, then
+ * closes the store. */
+static void close_capture_exam(struct capture_exam *x)
+{
+	struct exam_summary e;
+
+	if (!x->store)
+		return;
+	if (!x->uuid[0] || exam_get(x->store, x->uuid, &e) < 0) {
+		store_close(x->store);
+		return;
+	}
+	if (e.state != EXAM_DRAFT)
+		printf("sonoterm: captures are in exam %s\n", x->uuid);
+	else if (exam_delete(x->store, x->uuid) < 0)
+		LOG_WARN("empty exam %s not deleted", x->uuid);
+	store_close(x->store);
 }
 
 static int run_screens(const struct screen_args *a, const struct live_options *opt_in)
 {
 	struct ui_options uo = { a->theme, a->mouse };
 	struct live_options opt = *opt_in;
+	struct capture_exam exam;
 	struct termcaps caps;
 	int status = EXIT_OK, sig;
 	char err[512] = "";
@@ -240,25 +277,28 @@ static int run_screens(const struct screen_args *a, const struct live_options *o
 	struct ui *ui;
 
 	setlocale(LC_ALL, "");
-	open_capture_store(a, &opt);
+	open_capture_exam(a, &exam, &opt);
 	if (termcaps_detect(&caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
 		fprintf(stderr, "sonoterm: could not query the terminal; using a text renderer\n");
 	ui = ui_open(&uo);
 	if (!ui) {
 		if (opt.sink.close)
 			opt.sink.close(opt.sink.ctx);
+		close_capture_exam(&exam);
 		return EXIT_FAILURE_RUN;
 	}
 	opt.exit_status = &status;
 	lv = live_new(ui, &opt, &caps, err, sizeof(err));
 	if (!lv) {
 		ui_close(ui);
+		close_capture_exam(&exam);
 		fprintf(stderr, "sonoterm: %s\n", err);
 		return EXIT_FAILURE_RUN;
 	}
 	ui_push(ui, &live_screen, lv);
 	sig = ui_run(ui);
 	ui_close(ui);
+	close_capture_exam(&exam);
 	return sig ? 128 + sig : status;
 }
 

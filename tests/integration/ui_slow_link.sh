@@ -9,7 +9,7 @@
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
 
 RATE=250000          # bytes per second: 2 Mbit/s
-RUN_SECONDS=24
+RUN_SECONDS=30
 MAX_AGE_MS=250
 MAX_KEY_MS=200
 LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
@@ -69,8 +69,9 @@ done
 
 check "station stops at the end of the run" wait_for_line "$LOG" $((RUN_SECONDS + 10)) 'screens closed'
 grep 'live:' "$LOG"
-# The stats lines come every 5 s; those from 10 s on follow the adaptation.
-ages=$(grep 'live:' "$LOG" | tail -n +2 | sed -n 's/.*(max \([0-9]*\) ms).*/\1/p')
+# The stats lines come every 5 s.  Those from 15 s on cover the steady
+# state after the adaptation (the keys are sent from 10 s on).
+ages=$(grep 'live:' "$LOG" | tail -n +3 | sed -n 's/.*(max \([0-9]*\) ms).*/\1/p')
 check "frame age was logged after the adaptation" [ -n "$ages" ]
 for age in $ages; do
 	check "frame age max $age ms stays under $MAX_AGE_MS ms" [ "$age" -lt "$MAX_AGE_MS" ]
@@ -79,8 +80,8 @@ fps=$(grep 'live:' "$LOG" | tail -n 1 | sed -n 's/.*live: \([0-9]*\)\..*/\1/p')
 check "frames keep flowing (${fps:-0} fps painted)" [ "${fps:-0}" -ge 5 ]
 
 # Output waiting for the relay after the adaptation: at most a frame's worth
-# (the budget is 80 ms of link time, 20 KB here) plus the tty buffer.
-max_pending=$(awk '$1 >= 10 { if ($2 > m) m = $2 } END { print m + 0 }' "$TEST_TMP/relay.stats")
+# (the budget is 60 ms of link time, 15 KB here) plus the tty buffer.
+max_pending=$(awk '$1 >= 15 { if ($2 > m) m = $2 } END { print m + 0 }' "$TEST_TMP/relay.stats")
 sent=$(tail -n 1 "$TEST_TMP/relay.stats" | cut -d' ' -f3)
 echo "relay: max pending $max_pending bytes, $sent bytes sent"
 check "output queue stays bounded (max $max_pending bytes)" [ "$max_pending" -le 65536 ]
