@@ -346,6 +346,46 @@ static void aloka_palette_matches_dcmtk(void **state)
 	rmdir(dir);
 }
 
+/* GDCM rewrites US1 as YBR_FULL; converting back must give the original
+ * RGB within one level, the rounding of the forward conversion. */
+static void ybr_full_round_trip_of_us1(void **state)
+{
+	char dir[] = "/tmp/test_dicom.XXXXXX", cmd[8192], ybr[600];
+	struct dicom_image *img = NULL, *img_ybr = NULL;
+	struct frame rgb = { 0 }, back = { 0 };
+	char err[512] = "";
+	size_t i, off_by_one = 0;
+	int diff;
+
+	(void)state;
+	if (!have_command("gdcmconv"))
+		skip(); /* the converter from libgdcm-tools is absent */
+	assert_non_null(mkdtemp(dir));
+	snprintf(ybr, sizeof(ybr), "%s/ybr.dcm", dir);
+	snprintf(cmd, sizeof(cmd), "gdcmconv -P YBR_FULL '%s' '%s'", shared_file("US1_UNCR.dcm"), ybr);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(dicom_open_file(&img, shared_file("US1_UNCR.dcm"), err, sizeof(err)), 0);
+	assert_int_equal(dicom_open_file(&img_ybr, ybr, err, sizeof(err)), 0);
+	assert_int_equal(dicom_get_info(img_ybr)->photometric, DICOM_YBR_FULL);
+	assert_int_equal(dicom_get_frame(img, 0, &rgb), 0);
+	assert_int_equal(dicom_get_frame(img_ybr, 0, &back), 0);
+	for (i = 0; i < (size_t)640 * 480 * 3; i++) {
+		diff = abs(rgb.pixels[i] - back.pixels[i]);
+		if (diff > 1)
+			fail_msg("byte %zu is %d levels off", i, diff);
+		off_by_one += diff;
+	}
+	assert_true(off_by_one < (size_t)640 * 480 * 3 / 20);
+
+	frame_free(&rgb);
+	frame_free(&back);
+	dicom_free(img);
+	dicom_free(img_ybr);
+	unlink(ybr);
+	rmdir(dir);
+}
+
 static void jpeg2000_error_names_syntax_and_fix(void **state)
 {
 	struct dicom_image *img = NULL;
@@ -977,6 +1017,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(us1_rgb_matches_file_bytes),
 		cmocka_unit_test(aloka_palette_matches_dcmtk),
+		cmocka_unit_test(ybr_full_round_trip_of_us1),
 		cmocka_unit_test(jpeg2000_error_names_syntax_and_fix),
 		cmocka_unit_test(missing_file_names_path),
 		cmocka_unit_test(implicit_monochrome2_with_spacing),
