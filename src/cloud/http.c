@@ -44,6 +44,7 @@ void cloud_http_default_options(struct cloud_http_options *opt)
 	opt->max_header_bytes = 8 * 1024;
 	opt->max_body_bytes = 16 * 1024 * 1024 + 64 * 1024;
 	opt->request_timeout_s = 30;
+	opt->max_connections = 1000;
 }
 
 /* Frees a connection's deadline when OpenSSL frees its SSL, which is the
@@ -55,6 +56,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 
 	if (c == NULL)
 		return;
+	atomic_fetch_sub(&c->worker->server->connections, 1);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	free(c);
@@ -77,8 +79,12 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	if (sock < 0)
 		return;
 	http_peer_name(sock, peer, sizeof(peer));
-	LOG_INFO("request from %s not complete within %d s, closing the connection",
-		peer, c->worker->server->opt.request_timeout_s);
+	if (c->over_limit)
+		LOG_DEBUG("closing a connection from %s: %d connections are open", peer,
+			c->worker->server->opt.max_connections);
+	else
+		LOG_INFO("request from %s not complete within %d s, closing the connection",
+			peer, c->worker->server->opt.request_timeout_s);
 	shutdown(sock, SHUT_RDWR);
 }
 
@@ -100,6 +106,26 @@ struct http_conn *http_conn_of(struct evhttp_request *req)
 	bev = evhttp_connection_get_bufferevent(evcon);
 	ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 	return ssl ? SSL_get_ex_data(ssl, ssl_conn_index) : NULL;
+}
+
+/* Counts a new connection and starts its deadline.  Past max_connections
+ * the deadline is zero, so the connection is closed as soon as evhttp has
+ * attached its socket, and the first one of a burst is logged. */
+static void http_conn_admit(struct http_conn *c)
+{
+	struct cloud_http *h = c->worker->server;
+	const struct timeval now = { 0, 0 };
+	int open = atomic_fetch_add(&h->connections, 1) + 1;
+
+	if (open <= h->opt.max_connections) {
+		http_conn_arm(c);
+		return;
+	}
+	if (open == h->opt.max_connections + 1)
+		LOG_WARN("%d connections are open, the configured maximum; closing new ones "
+			"until some end", h->opt.max_connections);
+	c->over_limit = 1;
+	evtimer_add(c->deadline, &now);
 }
 
 /* Creates the TLS bufferevent for each accepted connection.  evhttp falls
@@ -125,7 +151,7 @@ static struct bufferevent *http_bevcb(struct event_base *base, void *arg)
 		goto fail;
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	c->bev = bev;
-	http_conn_arm(c);
+	http_conn_admit(c);
 	return bev;
 
 fail:
@@ -256,8 +282,10 @@ static int http_check_options(const struct cloud_http_options *opt, char *err, s
 			CLOUD_HTTP_WORKERS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX);
 		return SONO_EINVAL;
 	}
-	if (opt->request_timeout_s < 1 || opt->max_header_bytes < 1024 || opt->max_body_bytes < 1024) {
-		snprintf(err, errlen, "request timeout must be at least 1 s and size limits at least 1 KiB");
+	if (opt->request_timeout_s < 1 || opt->max_header_bytes < 1024 || opt->max_body_bytes < 1024 ||
+	    opt->max_connections < 1) {
+		snprintf(err, errlen, "request timeout must be at least 1 s, size limits at least "
+			"1 KiB and the connection limit at least 1");
 		return SONO_EINVAL;
 	}
 	return 0;
@@ -301,6 +329,7 @@ int cloud_http_start(struct cloud_http **out, const struct cloud_http_options *o
 	if (h == NULL)
 		return SONO_ENOMEM;
 	h->opt = *opt;
+	atomic_init(&h->connections, 0);
 	h->handler = handler;
 	h->handler_arg = arg;
 	h->listen_fd = http_listen(opt->host, opt->port, err, errlen);

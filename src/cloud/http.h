@@ -31,10 +31,12 @@ struct cloud_http_options {
 	size_t max_header_bytes;   /* request line and headers together */
 	size_t max_body_bytes;     /* largest body of any route */
 	int request_timeout_s;     /* whole request, from accept or last reply */
+	int max_connections;       /* open connections; newer ones are closed at once */
 };
 
 /* Fills opt with the defaults: 127.0.0.1:8443, 4 workers, 2 slow threads,
- * 8 KiB of headers, 16 MiB + 64 KiB of body, 30 s per request. */
+ * 8 KiB of headers, 16 MiB + 64 KiB of body, 30 s per request, 1000
+ * connections. */
 void cloud_http_default_options(struct cloud_http_options *opt);
 
 struct cloud_http;
@@ -44,7 +46,9 @@ typedef void (*cloud_http_handler)(struct cloud_request *r, void *arg);
 typedef void (*cloud_http_work)(struct cloud_request *r, void *arg);
 
 /* Binds the listening socket and starts the worker and slow-work threads.
- * handler is called on a worker thread for every complete request.
+ * handler is called on a worker thread for every complete request.  The
+ * process must ignore SIGPIPE, because OpenSSL writes to sockets that
+ * clients may already have closed.
  * Returns 0, or a negative SONO_E* code with the failing call in err. */
 int cloud_http_start(struct cloud_http **out, const struct cloud_http_options *opt,
 	cloud_http_handler handler, void *arg, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <event2/event.h>
@@ -31,6 +32,7 @@ struct http_conn {
 	struct http_worker *worker;
 	struct bufferevent *bev;
 	struct event *deadline; /* cuts off slow requests, see http_conn_arm */
+	int over_limit;         /* accepted past max_connections, closed at once */
 };
 
 /* A deferred job in the slow-work queue. */
@@ -56,6 +58,7 @@ struct cloud_http {
 	cloud_http_handler handler;
 	void *handler_arg;
 	int listen_fd;
+	atomic_int connections;  /* open connections of all workers */
 	char address[NI_MAXHOST + NI_MAXSERV + 4];
 	struct http_worker workers[CLOUD_HTTP_WORKERS_MAX];
 	struct http_slow slow;

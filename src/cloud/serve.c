@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sono/cli.h"
 #include "sono/error.h"
@@ -61,6 +62,8 @@ static void serve_usage(FILE *out)
 		"                          the host name given to init, with the listen port)\n"
 		"  --workers N             event-loop threads, 1-%d (default 4)\n"
 		"  --slow-threads N        password-hashing threads, 1-%d (default 2)\n"
+		"  --max-connections N     open connections before new ones are closed\n"
+		"                          (default 1000, lowered to fit the open-file limit)\n"
 		"  --request-timeout SEC   time allowed for one whole request, including the\n"
 		"                          TLS handshake and the body (default 30)\n"
 		"  --session-idle SEC      session idle expiry (default %d)\n"
@@ -93,7 +96,7 @@ static int serve_number(const char *name, const char *text, long min, long max, 
 
 enum {
 	OPT_DATA_DIR = 256, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_OUTBOX, OPT_PUBLIC_HOST,
-	OPT_WORKERS, OPT_SLOW, OPT_TIMEOUT, OPT_IDLE, OPT_ABSOLUTE, OPT_RESET_LIFETIME, OPT_LOG_FILE, OPT_LOG_LEVEL,
+	OPT_WORKERS, OPT_SLOW, OPT_MAX_CONNECTIONS, OPT_TIMEOUT, OPT_IDLE, OPT_ABSOLUTE, OPT_RESET_LIFETIME, OPT_LOG_FILE, OPT_LOG_LEVEL,
 };
 
 static const struct option serve_longopts[] = {
@@ -105,6 +108,7 @@ static const struct option serve_longopts[] = {
 	{ "public-host", required_argument, NULL, OPT_PUBLIC_HOST },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "slow-threads", required_argument, NULL, OPT_SLOW },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "request-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "session-idle", required_argument, NULL, OPT_IDLE },
 	{ "session-absolute", required_argument, NULL, OPT_ABSOLUTE },
@@ -129,6 +133,10 @@ static int serve_set_number(struct serve_options *o, int opt, const char *arg)
 	case OPT_SLOW:
 		rc = serve_number("--slow-threads", arg, 1, CLOUD_HTTP_SLOW_THREADS_MAX, &v);
 		o->http.slow_threads = (int)v;
+		return rc;
+	case OPT_MAX_CONNECTIONS:
+		rc = serve_number("--max-connections", arg, 1, 1000000, &v);
+		o->http.max_connections = (int)v;
 		return rc;
 	case OPT_TIMEOUT:
 		rc = serve_number("--request-timeout", arg, 1, 3600, &v);
@@ -236,6 +244,32 @@ static void serve_block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Raises the open-file limit to its hard maximum and keeps the connection
+ * limit below it, with room for the database, logs and listening sockets.
+ * Without this, accept() failing with EMFILE would leave new connections
+ * waiting in the backlog. */
+static void serve_fit_connections(struct serve_options *o)
+{
+	struct rlimit limit;
+	long room;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+		return;
+	if (limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
+			getrlimit(RLIMIT_NOFILE, &limit);
+	}
+	room = limit.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)limit.rlim_cur - 64 - o->http.workers;
+	if (room < 1)
+		room = 1;
+	if (o->http.max_connections > room) {
+		LOG_WARN("lowering the connection limit from %d to %ld to fit the open-file limit "
+			"of %llu", o->http.max_connections, room, (unsigned long long)limit.rlim_cur);
+		o->http.max_connections = (int)room;
+	}
+}
+
 /* Opens the database and loads the common-password list into app.
  * Returns 0, or a negative SONO_E* code after logging why. */
 static int serve_open_storage(struct serve_options *o, struct cloud_app *app)
@@ -286,14 +320,16 @@ static int serve_run(struct serve_options *o)
 	if (serve_open_storage(o, &app) < 0)
 		goto out;
 
+	serve_fit_connections(o);
 	serve_block_signals(&set);
 	if (cloud_http_start(&http, &o->http, cloud_routes_handle, &app, err, sizeof(err)) < 0) {
 		LOG_ERROR("cannot start the server on %s: %s", o->listen, err);
 		goto out;
 	}
 	cloud_http_address(http, address, sizeof(address));
-	LOG_NOTICE("serving https://%s/ with certificate %s, %d workers, %d slow threads",
-		address, fingerprint, o->http.workers, o->http.slow_threads);
+	LOG_NOTICE("serving https://%s/ with certificate %s, %d workers, %d slow threads, "
+		"at most %d connections", address, fingerprint, o->http.workers,
+		o->http.slow_threads, o->http.max_connections);
 
 	while (sigwait(&set, &sig) != 0)
 		;

@@ -11,11 +11,16 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -114,8 +119,9 @@ static void *fetch_main(void *arg)
 	return NULL;
 }
 
-/* Starts a server with one worker, one slow-work thread and a queue of one. */
-static int setup(void **state)
+/* Starts a server with one worker, one slow-work thread, a queue of one and
+ * max_connections connections. */
+static int start_server(void **state, int max_connections)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct cloud_http_options opt;
@@ -137,11 +143,22 @@ static int setup(void **state)
 	opt.workers = 1;
 	opt.slow_threads = 1;
 	opt.slow_queue_max = 1;
+	opt.max_connections = max_connections;
 	assert_int_equal(cloud_http_start(&f->http, &opt, stub_handler, NULL, err, sizeof(err)), 0);
 	cloud_http_address(f->http, address, sizeof(address));
 	snprintf(f->url, sizeof(f->url), "https://%s", address);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return start_server(state, 1000);
+}
+
+static int setup_two_connections(void **state)
+{
+	return start_server(state, 2);
 }
 
 static int teardown(void **state)
@@ -223,6 +240,42 @@ static void stop_replies_to_queued_jobs(void **state)
 	assert_int_equal(jobs[1].status, 503);
 }
 
+/* Opens a plain TCP connection to the server and returns the socket. */
+static int connect_raw(const struct fixture *f)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	const char *port = strrchr(f->url, ':');
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_non_null(port);
+	sin.sin_port = htons((uint16_t)atoi(port + 1));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static void connection_limit_closes_new(void **state)
+{
+	struct fixture *f = *state;
+	struct fetch blocked = { .f = f, .path = "/fast" }, later = { .f = f, .path = "/fast" };
+	struct timespec pause = { 0, 300 * 1000000L };
+	int fds[2], i;
+
+	for (i = 0; i < 2; i++)
+		fds[i] = connect_raw(f);
+	nanosleep(&pause, NULL);
+	fetch_main(&blocked);
+	for (i = 0; i < 2; i++)
+		close(fds[i]);
+	nanosleep(&pause, NULL);
+	fetch_main(&later);
+
+	/* A third connection is closed at once; after the two end, one is served. */
+	assert_int_equal(blocked.status, 0);
+	assert_int_equal(later.status, 200);
+}
+
 static void replies_carry_security_headers(void **state)
 {
 	static const char *names[] = {
@@ -247,9 +300,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(full_queue_replies_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(stop_replies_to_queued_jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(replies_carry_security_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(connection_limit_closes_new, setup_two_connections,
+			teardown),
 	};
 	int rc;
 
+	/* The server writes to sockets that clients closed; see cloud_http_start. */
+	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
