@@ -104,7 +104,7 @@ static int route_check_body(struct route_ctx *ctx)
 	/* NOTE: evhttp has already read the whole body, up to the server-wide
 	 * limit for parts (16 MiB by default), before this runs, and before the
 	 * session is checked.  A JSON route rejects more than 64 KiB only here,
-	 * and the server has no limit on connections. */
+	 * so buffered bodies can take up to the connection limit times 16 MiB. */
 	if (kind == ROUTER_BODY_NONE)
 		return 0;
 	if (kind == ROUTER_BODY_BINARY && cloud_request_header(ctx->req, "Content-Length") == NULL) {
