@@ -2,9 +2,9 @@
  * (640x480 gray, rendered before timing starts) go through exam_cine_begin,
  * exam_cine_add and exam_cine_end into a new store in a temporary folder.
  * Prints the wall and CPU time of the save, the raw pixel size, the
- * compressed size and the growth of the database file (after a WAL
- * checkpoint), and for reference the size and time of zstd alone at a few
- * levels on the same frames.
+ * compressed size and the growth of the database file after a WAL
+ * checkpoint.  For reference it also prints the size and time of zstd alone
+ * at a few levels on the same frames.
  *
  * Usage: bench_store [FRAMES [none|drift]]   (defaults 300, drift) */
 #include "config.h"

@@ -1,8 +1,8 @@
 #!/bin/sh
-# The station store at rest: a real capture from sonoprobe leaves an
-# encrypted database with no SQLite header and no readable patient data,
-# files with mode 0600, a key with zero bytes that works across reopens, and
-# clear errors for a wrong key and a damaged file that change nothing.
+# The station store at rest.  A real capture from sonoprobe leaves an
+# encrypted database with no SQLite header and no readable patient data, and
+# files with mode 0600.  A key with zero bytes works across reopens.  A wrong
+# key and a damaged file give errors that name the cause and change nothing.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"
 . "$top_srcdir/tests/integration/store_common.sh"
@@ -44,7 +44,7 @@ check "store reopens with the zero-byte key" "$SONOTERM" exams check --data-dir 
 count=$(echo "SELECT count(*) FROM patients;" | sqlcipher_run "$DATA" 2>/dev/null | tail -1)
 check "sqlcipher CLI reads the database with the raw key (patients: $count)" test "$count" = 1
 
-# A wrong key: exit 3, says so, and leaves the files as they were.
+# A wrong key: exit 3, a message naming the wrong key, and unchanged files.
 cp "$DATA/sonoterm.key" "$TEST_TMP/good.key"
 before=$(cat "$DATA"/sonoterm.db* | sha256sum)
 head -c 32 /dev/urandom >"$DATA/sonoterm.key"

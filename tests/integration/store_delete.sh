@@ -1,7 +1,7 @@
 #!/bin/sh
 # Deleting an exam leaves no trace of its patient: neither the decrypted
 # database (SQL dump, plaintext export, and every raw page including free
-# ones) nor the WAL holds the name, ID or birth date.  The same searches find
+# ones) nor the WAL contains the name, ID or birth date.  The same searches find
 # the patient of the exam that was kept, which shows they can succeed.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"

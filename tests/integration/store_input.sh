@@ -1,7 +1,7 @@
 #!/bin/sh
-# Hostile and unusual patient input: names with terminal escape sequences
+# Hostile and unusual patient input.  Names with terminal escape sequences
 # or a bare CR are rejected by validation with a message that names the
-# field; right-to-left overrides, combining marks and CJK are accepted and
+# field.  Right-to-left overrides, combining marks and CJK are accepted and
 # reach the terminal only through the sanitiser, as do escape sequences that
 # were written into the database behind the validation's back.  Impossible
 # and future birth dates are rejected.  No test patient data reaches a log.

@@ -1,9 +1,9 @@
 #!/bin/sh
-# The exam list and patient entry screens driven through tmux: a hostile
-# name is rendered inert and the columns stay aligned next to a CJK name,
-# the patient form rejects an impossible date inline and creates an exam
-# with a valid one, an unassigned exam gets a patient attached, and delete
-# asks for confirmation.
+# The exam list and patient entry screens driven through tmux.  A hostile
+# name is rendered inert, and the columns stay aligned next to a CJK name.
+# The patient form rejects an impossible date inline and creates an exam
+# with a valid one.  An unassigned exam gets a patient attached, and delete
+# waits for a confirming y.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"
 . "$top_srcdir/tests/integration/store_common.sh"
@@ -100,7 +100,7 @@ tmx send-keys -t st -l 'Attachly'
 tmx send-keys -t st F2
 check "attached patient is listed" wait_pane 'draft .*Attachly  ATT-1' 5
 
-# Delete asks first: any key but y keeps the exam.
+# Delete waits for confirmation, and any key but y keeps the exam.
 tmx send-keys -t st d
 check "d asks for confirmation" wait_pane 'Delete exam .* y: delete' 3
 tmx send-keys -t st n
