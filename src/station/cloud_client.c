@@ -173,7 +173,7 @@ const char *cloud_error_kind_name(enum cloud_error_kind kind)
 		[CLOUD_ERR_UNREACHABLE] = "unreachable",
 		[CLOUD_ERR_SERVER] = "server error",
 		[CLOUD_ERR_REJECTED] = "rejected",
-		[CLOUD_ERR_PROTOCOL] = "malformed answer",
+		[CLOUD_ERR_PROTOCOL] = "malformed response",
 		[CLOUD_ERR_CANCELLED] = "cancelled",
 		[CLOUD_ERR_LOCAL] = "local error",
 	};
@@ -337,7 +337,7 @@ static void result_reset(struct cloud_result *res)
 	res->retry_after_s = -1;
 }
 
-/* Classifies a transfer that ended without an HTTP answer. */
+/* Classifies a transfer that ended without an HTTP response. */
 static int classify_curl(struct cloud_client *c, CURLcode cc, struct cloud_result *res)
 {
 	const char *detail = c->curl_error[0] ? c->curl_error : curl_easy_strerror(cc);
@@ -367,7 +367,7 @@ static int classify_curl(struct cloud_client *c, CURLcode cc, struct cloud_resul
 		break;
 	case CURLE_WRITE_ERROR:
 		res->kind = CLOUD_ERR_PROTOCOL;
-		snprintf(text, sizeof(text), "the cloud's answer exceeds %d bytes",
+		snprintf(text, sizeof(text), "the cloud's response exceeds %d bytes",
 			CLOUD_RESPONSE_MAX);
 		rc = SONO_EPROTO;
 		break;
@@ -387,7 +387,7 @@ static int classify_curl(struct cloud_client *c, CURLcode cc, struct cloud_resul
 	return rc;
 }
 
-/* Copies the "error" and "message" members of an error answer. */
+/* Copies the "error" and "message" members of an error response. */
 static void copy_error_body(const json_t *body, struct cloud_result *res)
 {
 	const char *error = json_string_value(json_object_get(body, "error"));
@@ -398,11 +398,11 @@ static void copy_error_body(const json_t *body, struct cloud_result *res)
 	if (message != NULL)
 		sanitize_str(message, res->message, sizeof(res->message));
 	else
-		snprintf(res->message, sizeof(res->message), "the cloud answered HTTP %ld",
+		snprintf(res->message, sizeof(res->message), "the cloud responded with HTTP %ld",
 			res->status);
 }
 
-/* Classifies an HTTP answer that is not 2xx. */
+/* Classifies an HTTP response that is not 2xx. */
 static int classify_status(struct cloud_result *res)
 {
 	long s = res->status;
@@ -423,7 +423,7 @@ static int classify_status(struct cloud_result *res)
 	return SONO_EINVAL;
 }
 
-/* Turns a finished transfer into the result, the parsed answer and the
+/* Turns a finished transfer into the result, the parsed response and the
  * return code. */
 static int finish(struct cloud_client *c, CURLcode cc, json_t **response,
 	struct cloud_result *res)
@@ -449,7 +449,7 @@ static int finish(struct cloud_client *c, CURLcode cc, json_t **response,
 	rc = 0;
 	if (c->response.len > 0 && body == NULL) {
 		res->kind = CLOUD_ERR_PROTOCOL;
-		snprintf(res->message, sizeof(res->message), "the cloud's answer is not valid JSON");
+		snprintf(res->message, sizeof(res->message), "the cloud's response is not valid JSON");
 		rc = SONO_EPROTO;
 	}
 	if (response != NULL && rc == 0)

@@ -1,10 +1,10 @@
 /* HTTPS client of the sonocloud JSON API, on libcurl with OpenSSL.
  *
  * Every request applies the project's TLS policy (sono/tls.h) to the
- * SSL_CTX that libcurl builds, through CURLOPT_SSL_CTX_FUNCTION: TLS 1.2 as
- * the minimum, the policy's suite lists, and either a CA file with peer and
- * host verification or a pinned certificate fingerprint checked by the pin
- * callback of tls_ctx_set_pin().  The same verify options are set on every
+ * SSL_CTX that libcurl builds, through CURLOPT_SSL_CTX_FUNCTION.  That means
+ * TLS 1.2 as the minimum and the policy's suite lists.  The peer is verified
+ * either against a CA file, with host name verification, or against a
+ * pinned certificate fingerprint by the pin callback of tls_ctx_set_pin().  The same verify options are set on every
  * request, and TLS session resumption is off, so a reused connection or
  * session never skips the check.  Connect and low-speed timeouts bound a
  * dead link; the standard proxy variables (https_proxy, no_proxy) are
@@ -14,14 +14,14 @@
  * thread at a time; each thread makes its own.  Call cloud_client_global_init()
  * once before starting threads.
  *
- * Functions return 0 for a 2xx answer, or a negative SONO_E* code with the
+ * Functions return 0 for a 2xx response, or a negative SONO_E* code with the
  * failure classified in struct cloud_result:
  *   SONO_EAUTH     401 (wrong credentials, or an invalid or expired token)
  *   SONO_ESTATE    423 or 429 (locked or throttled; retry_after_s is set)
  *   SONO_ETLS      certificate or pin mismatch, or a failed TLS handshake
  *   SONO_EIO       cloud unreachable: resolve, connect, send or receive failed
  *   SONO_ETIMEOUT  connect timeout or the link stalled below the low-speed limit
- *   SONO_EPROTO    5xx, or an answer that is not the expected JSON
+ *   SONO_EPROTO    5xx, or a response that is not the expected JSON
  *   SONO_EINVAL    another 4xx: the cloud rejected the request
  *   SONO_ECLOSED   cancelled through the progress callback */
 #ifndef STATION_CLOUD_CLIENT_H
@@ -37,7 +37,7 @@
 
 #define CLOUD_URL_MAX 1024
 #define CLOUD_MESSAGE_MAX 512
-/* Largest JSON answer accepted from the cloud. */
+/* Largest JSON response accepted from the cloud. */
 #define CLOUD_RESPONSE_MAX (1024 * 1024)
 
 enum cloud_error_kind {
@@ -48,13 +48,12 @@ enum cloud_error_kind {
 	CLOUD_ERR_UNREACHABLE, /* network: resolve, connect, timeouts, drops */
 	CLOUD_ERR_SERVER,      /* 5xx */
 	CLOUD_ERR_REJECTED,    /* other 4xx */
-	CLOUD_ERR_PROTOCOL,    /* a 2xx answer that is not the expected JSON */
+	CLOUD_ERR_PROTOCOL,    /* a 2xx response that is not the expected JSON */
 	CLOUD_ERR_CANCELLED,   /* stopped by the caller */
 	CLOUD_ERR_LOCAL,       /* out of memory or a libcurl setup failure */
 };
 
-/* Where the cloud is and how it is trusted.  Exactly one of pin and
- * ca_file is set. */
+/* The cloud's address and trust.  Exactly one of pin and ca_file is set. */
 struct cloud_options {
 	char url[CLOUD_URL_MAX];       /* https://HOST[:PORT], no path */
 	char pin[TLS_FINGERPRINT_LEN]; /* "SHA256:<hex>" or "" */
@@ -70,9 +69,9 @@ struct cloud_options {
  * has been through sanitize_text) and never contains the token. */
 struct cloud_result {
 	enum cloud_error_kind kind;
-	long status;        /* HTTP status, 0 when no answer arrived */
+	long status;        /* HTTP status, 0 when no response arrived */
 	long retry_after_s; /* Retry-After in seconds, -1 when absent */
-	char error[64];     /* the "error" member of an error answer */
+	char error[64];     /* the "error" member of an error response */
 	char message[CLOUD_MESSAGE_MAX];
 };
 
@@ -121,7 +120,7 @@ int cloud_client_set_token(struct cloud_client *c, const char *token);
 
 /* Sends method (GET, POST or DELETE) to /api/v1 + path with body (may be
  * NULL) as JSON.  On success *response (may be NULL to discard) gets the
- * parsed answer, or NULL for an empty one; the caller releases it with
+ * parsed response, or NULL for an empty one; the caller releases it with
  * json_decref().  body is serialised into a buffer that is wiped after the
  * request, because it may carry a password or patient data. */
 int cloud_client_json(struct cloud_client *c, const char *method, const char *path,

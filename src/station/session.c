@@ -65,7 +65,7 @@ static int login_post(struct cloud_client *c, const char *username, const char *
 	json_decref(answer);
 	if (rc < 0) {
 		res->kind = CLOUD_ERR_PROTOCOL;
-		snprintf(res->message, sizeof(res->message), "the login answer lacks a token or role");
+		snprintf(res->message, sizeof(res->message), "the login response lacks a token or role");
 	}
 	return rc;
 }

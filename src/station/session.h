@@ -37,7 +37,7 @@
 /* Logs username in.  Tries the cloud first; when it is unreachable and
  * allow_offline is set, falls back to the cached verifier.  On success the
  * session is in the store and, when out is not NULL, copied to out (the
- * caller wipes out->token).  res (may be NULL) gets the cloud's answer.
+ * caller wipes out->token).  res (may be NULL) gets the cloud's response.
  * Returns 0; SONO_EAUTH for wrong credentials (online or offline);
  * SONO_ESTATE for a locked account, or an offline login outside its window
  * or never cached; SONO_ETLS for a certificate mismatch; SONO_EIO or

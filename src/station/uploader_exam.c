@@ -233,7 +233,7 @@ static int exam_meta_text(struct store *s, const struct exam_summary *e,
 	return *text ? 0 : SONO_ENOMEM;
 }
 
-/* Checks the answer to a part PUT against what was sent. */
+/* Checks the response to a part PUT against what was sent. */
 static int check_part_answer(const json_t *answer, const struct sent_part *sent,
 	struct cloud_result *res)
 {
@@ -248,7 +248,7 @@ static int check_part_answer(const json_t *answer, const struct sent_part *sent,
 	return SONO_EPROTO;
 }
 
-/* PUTs one part and checks the cloud's answer. */
+/* PUTs one part and checks the cloud's response. */
 static int put_part(struct uploader *u, struct cloud_client *c, const char *uuid, unsigned n,
 	const struct cloud_body_stream *body, struct progress_ctx *progress,
 	struct cloud_result *res)
