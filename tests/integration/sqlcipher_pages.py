@@ -3,7 +3,7 @@
 HMAC on) to standard output, including free pages, so a test can search
 the bytes SQL cannot reach.  Usage: sqlcipher_pages.py DB KEYFILE.
 
-Layout (SQLCipher 3.4): page 1 starts with a 16-byte plaintext salt; every
+Layout (SQLCipher 3.4): page 1 starts with a 16-byte plaintext salt.  Every
 page ends with a 48-byte reserve whose first 16 bytes are the AES-256-CBC
 IV of that page."""
 import sys

@@ -193,7 +193,8 @@ static void wrong_key_changes_nothing(void **state)
 }
 
 /* Damage inside page 1 (past the header block) fails SQLCipher's page check
- * with the same error as a wrong key; the store must call it damaged. */
+ * with the same error as a wrong key, so the store must tell them apart and
+ * call it damaged. */
 static void damaged_first_page_reported(void **state)
 {
 	struct fixture *f = *state;
