@@ -102,24 +102,27 @@ static void on_crash_signal(int sig)
 	raise(sig);
 }
 
+/* Appends terminfo capability cap to the reset sequence, without its
+ * padding marks ("$<2>" in vt100's sgr0): a crash handler cannot call
+ * tputs(), and terminals that still need the delay are rare. */
 static void append_cap(const char *cap)
 {
-	char *s = tigetstr(cap);
-	size_t n;
+	const char *s = tigetstr(cap);
 
 	if (!s || s == (char *)-1)
 		return;
-	n = strlen(s);
-	if (ui_reset_len + n < sizeof(ui_reset_seq)) {
-		memcpy(ui_reset_seq + ui_reset_len, s, n);
-		ui_reset_len += n;
+	while (*s && ui_reset_len < sizeof(ui_reset_seq)) {
+		if (s[0] == '$' && s[1] == '<' && strchr(s, '>')) {
+			s = strchr(s, '>') + 1;
+			continue;
+		}
+		ui_reset_seq[ui_reset_len++] = *s++;
 	}
 }
 
 /* Precomputes what endwin() would send, for the crash handler: end any
  * sixel (ST), mouse reporting off, attributes reset, cursor visible, keypad
- * mode off and the alternate screen left.  Terminfo padding such as "$<2>"
- * is not expanded; terminals that need it are not in use today. */
+ * mode off and the alternate screen left. */
 static void build_reset_sequence(int mouse)
 {
 	static const char st[] = "\033\\";
