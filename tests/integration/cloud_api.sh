@@ -68,12 +68,20 @@ login() {
 	json_post /api/v1/sessions "{\"username\":\"$1\",\"password\":\"$2\"}"
 }
 
+# start_server [SERVE-ARGS...]: starts sonocloud serve, appending to $LOG, and
+# waits until it logs that it serves.
 start_server() {
+	starts=$(grep -c "serving https://" "$LOG" 2>/dev/null)
 	timeout 600 "$SONOCLOUD" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
-		--request-timeout 5 --reset-lifetime 4 --log-level info >>"$LOG" 2>&1 &
+		--request-timeout 5 --reset-lifetime 4 --log-level info "$@" >>"$LOG" 2>&1 &
 	SERVER_PID=$!
 	track "$SERVER_PID"
-	wait_for_line "$LOG" 20 "serving https://" || { fail "server did not start"; cat "$LOG"; finish; }
+	i=0
+	while [ "$(grep -c "serving https://" "$LOG")" -le "${starts:-0}" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 200 ] || { fail "server did not start"; cat "$LOG"; finish; }
+		sleep 0.1
+	done
 }
 
 # ---------------------------------------------------------------- setup
@@ -334,15 +342,30 @@ api POST /api/v1/sessions -D "$TEST_TMP/headers" -H 'Content-Type: application/j
 	--data-binary "{\"username\":\"olga\",\"password\":\"$PW_OLGA\"}"
 check "throttled answer has Retry-After" grep -qi '^Retry-After: [0-9]' "$TEST_TMP/headers"
 
-# ---------------------------------------------------------------- stop and logs
+# ---------------------------------------------------------------- restart and session expiry
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"
 check "server exits 0 on SIGTERM" test $? -eq 0
 check "log records the stop" grep -q "stopped" "$LOG"
+
+start_server --session-idle 2
+login ana "$PW_ANA_NEW"
+expect_status "login after a restart" 201
+SHORT=$(json_get token)
+api GET "/api/v1/exams/$UUID" -H "Authorization: Bearer $SHORT"
+expect_status "the exam survives a restart" 200
+sleep 4
+api GET /api/v1/me -H "Authorization: Bearer $SHORT"
+expect_status "session ends after the idle limit" 401
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+check "restarted server exits 0 on SIGTERM" test $? -eq 0
+
+# ---------------------------------------------------------------- logs
 cat "$LOG" "$TEST_TMP/admin.out" >"$TEST_TMP/all.log"
 for secret in "$PATIENT_NAME" Quintavalle "$PATIENT_ID" "$PATIENT_BIRTH" "$PW_ANA" "$PW_BOB" \
 	"$PW_OLGA" "$PW_ADAM" "$PW_ANA_NEW" "$ANA" "$BOB" "$OLGA" "$ADAM" "$RESET" "$EXPIRED" \
-	"$FORM_TOKEN"; do
+	"$FORM_TOKEN" "$SHORT"; do
 	check "logs do not contain a secret or patient field (${#secret} chars)" \
 		sh -c "! grep -qF -e '$secret' '$TEST_TMP/all.log'"
 done
