@@ -3,6 +3,7 @@
 # encrypted database with no SQLite header and no readable patient data, and
 # files with mode 0600.  A key with zero bytes works across reopens.  A wrong
 # key and a damaged file give errors that name the cause and change nothing.
+# A passphrase-wrapped key rejects a wrong or missing passphrase.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"
 . "$top_srcdir/tests/integration/store_common.sh"
@@ -75,6 +76,30 @@ rc=$?
 check "exams check fails on a damaged page (got $rc)" test "$rc" -eq 1
 check "exams check reports the damage" grep -q "damaged\|does not match" "$TEST_TMP/check.err"
 cp "$TEST_TMP/good.db" "$DATA/sonoterm.db"
+
+# Passphrase mode: the data key is wrapped in an 88-byte key file, and a
+# wrong or missing passphrase is rejected with exit 3 before the database is
+# read.
+PDATA="$TEST_TMP/pdata"
+printf 'correct horse battery staple\n' >"$TEST_TMP/pass"
+printf 'correct horse battery stapler\n' >"$TEST_TMP/wrongpass"
+uuid=$(capture "$PDATA" "$TEST_TMP/patient" 2 --log "$LOG" --passphrase-file "$TEST_TMP/pass")
+check "capture with a passphrase prints a UUID" test -n "$uuid"
+check "wrapped key file is 88 bytes" test "$(stat -c %s "$PDATA/sonoterm.key")" = 88
+check "wrapped key file is mode 0600" test "$(stat -c %a "$PDATA/sonoterm.key")" = 600
+check "right passphrase opens the store" sh -c "'$SONOTERM' exams list --data-dir '$PDATA' \
+	--passphrase-file '$TEST_TMP/pass' --log '$LOG' | grep -q '$uuid'"
+"$SONOTERM" exams list --data-dir "$PDATA" --passphrase-file "$TEST_TMP/wrongpass" --log "$LOG" \
+	>/dev/null 2>"$TEST_TMP/pass.err"
+rc=$?
+check "wrong passphrase exits 3 (got $rc)" test "$rc" -eq 3
+check "wrong passphrase is reported" grep -q "wrong passphrase" "$TEST_TMP/pass.err"
+"$SONOTERM" exams list --data-dir "$PDATA" --log "$LOG" >/dev/null 2>"$TEST_TMP/nopass.err"
+rc=$?
+check "missing passphrase exits 3 (got $rc)" test "$rc" -eq 3
+check "missing passphrase is reported" grep -q "protected by a passphrase" "$TEST_TMP/nopass.err"
+check "strings finds no passphrase in the key file" \
+	sh -c "! strings -n 4 '$PDATA/sonoterm.key' | grep -q horse"
 
 for word in "$NAME" "$GIVEN" "$PID" "$BIRTH"; do
 	check "log has no '$word'" sh -c "! grep -q -- '$word' '$LOG' '$TEST_TMP'/*.err"
