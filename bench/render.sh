@@ -1,8 +1,8 @@
 #!/bin/sh
 # Encode time, bytes and PSNR per frame of the station's renderers against
 # libsixel, img2sixel and chafa, on the real ultrasound frames at 640x480
-# and 1280x960.  Goals for a gray 640x480 frame: under 2 ms on one core and
-# at most 100 KB at 34 dB PSNR or better; under 8 ms at 1280x960.
+# and 1280x960.  Goals for a gray 640x480 frame: under 2 ms on one core, and
+# at most 100 KB at 34 dB PSNR or better.  At 1280x960: under 8 ms.
 #
 # bench/render_bench times the in-process encoders (CPU time, median).
 # img2sixel and chafa run as processes on PNG files of the scaled frames;

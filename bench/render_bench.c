@@ -1,7 +1,7 @@
 /* Times the station's image encoders against libsixel on real ultrasound
- * frames, and prints one Markdown table row per file, size and method:
- * median CPU time per frame, output bytes, and PSNR of the decoded sixel
- * against the frame scaled to the same size (libsixel decodes).
+ * frames.  Prints one Markdown table row per file, size and method with the
+ * median CPU time per frame, the output bytes, and the PSNR of the sixel
+ * (decoded by libsixel) against the frame scaled to the same size.
  *
  * Usage: render_bench [-n ITERATIONS] [-o DIR] FILE...
  *          encodes frame 0 of each DICOM file at 640x480 and 1280x960; with
@@ -126,9 +126,9 @@ static int libsixel_64_flat(const struct image *img, struct sbuf *out)
 	return libsixel_encode(img, 64, 1, out);
 }
 
-/* Half-block cells into a cols x rows rectangle; with cols 0, one cell per
- * pixel column and two pixel rows, so the image keeps its pixel size (no
- * terminal is that wide; this measures the encoder alone). */
+/* Half-block cells into a cols x rows rectangle.  With cols 0 each cell
+ * covers one pixel column and two pixel rows, so the image keeps its pixel
+ * size.  No terminal is that wide, so that case measures the encoder alone. */
 static int halfblock(const struct image *img, enum render_mode mode, unsigned cols,
 	unsigned rows, struct sbuf *out)
 {

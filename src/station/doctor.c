@@ -97,7 +97,7 @@ static void print_locale(FILE *out, const struct termcaps *tc)
 }
 
 /* Loads the configuration into cfg and prints whether it parses.
- * Returns 1 when cfg holds a parsed file, else 0. */
+ * Returns 1 when cfg contains a parsed file, else 0. */
 static int print_config(FILE *out, const char *path_arg, struct config *cfg)
 {
 	char path[4096], err[512], clean[600];

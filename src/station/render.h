@@ -1,8 +1,8 @@
 /* Image renderers of the live view: sixel, half-block and ASCII.
  *
  * render_frame() turns a frame into the bytes that draw it in a rectangle of
- * terminal cells; the caller writes them to the terminal itself (after
- * ncurses' own output, and once the tty's output queue has drained).  The
+ * terminal cells.  The caller writes them to the terminal itself, after
+ * ncurses' own output and once the tty's output queue has drained.  The
  * output saves the cursor (ESC 7), positions it, draws, resets SGR
  * attributes and restores the cursor (ESC 8), so ncurses' idea of the cursor
  * stays true.  The image keeps the frame's aspect ratio (the physical one
@@ -28,8 +28,8 @@ enum render_mode {
 	RENDER_MODE_ASCII,         /* a brightness ramp of printable ASCII, no colour */
 };
 
-/* The most output one frame may produce; render_frame fails with
- * SONO_ETOOBIG beyond it. */
+/* Maximum output of one frame.  render_frame fails with SONO_ETOOBIG
+ * beyond it. */
 #define RENDER_OUTPUT_MAX ((size_t)16 << 20)
 
 /* Gray levels of the sixel palette for gray frames.  More levels cost
@@ -71,7 +71,7 @@ struct render_overlay {
 	uint8_t rgb[3];           /* colour of the marks */
 };
 
-/* Where the image landed, for mapping mouse clicks back to the frame. */
+/* Placement of the image, for mapping mouse clicks back to the frame. */
 struct render_layout {
 	struct render_rect cells; /* cells the image covers */
 	unsigned px_w, px_h;      /* image size in pixels (sixel) or sub-cells */

@@ -7,7 +7,7 @@
 #include "sono/error.h"
 #include "station/render_priv.h"
 
-/* The most bytes one cell can take: two 24-bit SGR sequences and U+2580. */
+/* Maximum bytes of one cell: two 24-bit SGR sequences and U+2580. */
 #define CELL_BYTES_MAX 44
 
 static const unsigned cube_steps[6] = { 0, 95, 135, 175, 215, 255 };

@@ -1,10 +1,9 @@
 /* Sixel encoders: histogram-levelled gray frames and libsixel colour frames.
  *
- * A sixel image is sent in bands six pixel rows high.  For each palette
- * entry used in a band the encoder writes "#n" and one character per column
- * whose six bits mark the rows painted in that colour, runs of a repeated
- * character as "!count c", then "$" to go back to the band's start; "-"
- * moves to the next band. */
+ * A sixel image is sent in bands six pixel rows high.  "#n" selects palette
+ * entry n, and each following character paints, in one column, the rows of
+ * the band whose bits it sets.  "!count c" repeats character c.  "$" returns
+ * to the start of the band and "-" moves to the next band. */
 #include "config.h"
 
 #include <limits.h>
@@ -43,7 +42,7 @@ static void histogram(const uint8_t *gray, size_t n, size_t hist[256])
 
 /* Places up to k levels at the quantiles (i + 0.5) / k of the histogram
  * with each count replaced by its square root.  Plain quantiles would spend
- * most levels on the black background around an ultrasound sector; the
+ * most levels on the black background around an ultrasound sector.  The
  * square root keeps a share of them on the sparse bright echoes. */
 static unsigned levels_from_quantiles(const size_t hist[256], unsigned k, double *level)
 {
@@ -167,8 +166,8 @@ struct segment {
 	int next;            /* next segment starting at the same column, -1 at the end */
 };
 
-/* Scratch state of the band encoder.  bits holds one row of six-bit
- * patterns per palette entry; head lists the segments by start column. */
+/* Scratch state of the band encoder.  bits contains one row of six-bit
+ * patterns per palette entry, and head lists the segments by start column. */
 struct band {
 	uint8_t *bits;
 	unsigned w, ncolors;
@@ -447,8 +446,8 @@ out:
 }
 
 /* Maps one band of rows image rows.  A pixel takes the level of the pixel
- * above it, else the level of its column's top pixel in the band, when
- * within[v] lists that level; otherwise it takes its nearest level. */
+ * above it, or else of its column's top pixel in the band, if within[v]
+ * lists that level.  Otherwise it takes its nearest level. */
 static void map_band(const uint8_t *gray, uint8_t *index, unsigned w, unsigned rows,
 	const uint8_t lut[256], const uint64_t within[256])
 {

@@ -246,8 +246,9 @@ static size_t read_replies(int fd, char *buf, size_t cap, unsigned timeout_ms,
 }
 
 /* Sends the queries in raw mode and collects the replies.  CSI 16 t and
- * CSI 14 t go first and DA1 last: terminals answer in order, so the DA1
- * reply means every reply that will come has come.  Returns 0 or SONO_EIO. */
+ * CSI 14 t go first and DA1 last.  A terminal processes its input in order,
+ * so once the DA1 reply is in, every other reply is too.  Returns 0 or
+ * SONO_EIO. */
 static int query_terminal(int in_fd, int out_fd, unsigned timeout_ms, char *buf, size_t cap,
 	size_t *len, struct timespec *start)
 {
@@ -268,8 +269,8 @@ static int query_terminal(int in_fd, int out_fd, unsigned timeout_ms, char *buf,
 	if (write(out_fd, queries, sizeof(queries) - 1) == (ssize_t)(sizeof(queries) - 1))
 		*len = read_replies(in_fd, buf, cap, timeout_ms, start);
 
-	/* NOTE: a reply that arrives after the timeout reaches whoever reads
-	 * the terminal next; ncurses then sees it as stray input. */
+	/* NOTE: a reply that arrives after the timeout goes to the next reader
+	 * of the terminal, and ncurses then sees it as stray input. */
 	if (tcsetattr(in_fd, TCSANOW, &saved) != 0)
 		return SONO_EIO;
 	return 0;

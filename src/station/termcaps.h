@@ -3,10 +3,10 @@
  * termcaps_detect() runs before ncurses starts: it reads TERM, COLORTERM,
  * terminfo and the locale, takes the window size from TIOCGWINSZ, and sends
  * CSI 16 t, CSI 14 t and DA1 (CSI c) to the terminal in raw mode.  DA1 goes
- * last because nearly every terminal answers it, so its reply ends the wait;
- * a terminal that never answers costs at most the timeout (250 ms by
- * default).  A cell size of 0, or one outside 4x6 .. 64x128 pixels, counts as
- * unknown. */
+ * last because terminals from the VT100 on reply to it, so its reply ends
+ * the wait.  A terminal that never replies costs at most the timeout
+ * (250 ms by default).  A cell size of 0, or one outside 4x6 .. 64x128
+ * pixels, counts as unknown. */
 #ifndef STATION_TERMCAPS_H
 #define STATION_TERMCAPS_H
 
@@ -44,7 +44,8 @@ struct termcaps {
 };
 
 /* Fills tc from the environment and, when in_fd and out_fd are a terminal,
- * from its replies, waiting at most timeout_ms for them.  The terminal's
+ * from its replies, waiting at most timeout_ms for them.  Nothing is sent
+ * when TERM is unset or "dumb".  The terminal's
  * modes are restored before returning.  Call setlocale(LC_ALL, "") first so
  * utf8 reflects the locale.  Returns 0 (the fields show what was found) or
  * SONO_EIO when the terminal modes could not be set or restored. */

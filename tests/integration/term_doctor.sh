@@ -1,8 +1,8 @@
 #!/bin/sh
-# `sonoterm doctor` on a pseudo-terminal that answers like a sixel terminal:
-# sixel and the cell size are detected (from CSI 16 t, or from TIOCGWINSZ
-# when the pty carries pixel sizes), and TERM, COLORTERM and --render pick
-# the renderer.
+# `sonoterm doctor` on a pseudo-terminal that replies as a sixel terminal
+# does.  Doctor detects sixel and the cell size (from CSI 16 t, or from
+# TIOCGWINSZ when the pty carries pixel sizes), and TERM, COLORTERM and
+# --render pick the renderer.
 . "$top_srcdir/tests/integration/lib.sh"
 
 PTY="python3 $top_srcdir/tests/integration/term_pty.py"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `sonoterm doctor` on hostile terminals: one that never answers, one that
+# `sonoterm doctor` on hostile terminals: one that never replies, one that
 # reports 0x0 pixels and one that reports 640x480 pixels for a 200x60
 # window.  Each must finish within a second and choose a renderer that
 # does not need the cell size.

@@ -3,11 +3,11 @@
 
 The harness sets the window size (cells and, optionally, pixels) on the
 pty, starts the command with the pty as its controlling terminal and
-answers the queries the station sends, as the chosen terminal would:
+replies to the queries the station sends, as the chosen terminal would:
 
   sixel   DA1 lists attribute 4 (sixel); CSI 16 t reports a 10x20 cell;
           CSI 14 t reports the text area.
-  silent  never answers anything.
+  silent  never replies.
   zero    DA1 lists sixel, but every pixel size is reported as 0x0.
   bogus   DA1 lists sixel; TIOCGWINSZ and CSI 14 t report 640x480 pixels
           whatever the window size; CSI 16 t gets no answer.

@@ -1,6 +1,6 @@
-/* Tests of the sixel encoders, the scaler and the renderers: sixel output is
- * decoded with libsixel and compared with the source scaled to the same
- * size; edge frames must not crash; text renderers produce their cells. */
+/* Tests of the sixel encoders, the scaler and the renderers.  Sixel output
+ * is decoded with libsixel and compared with the source scaled to the same
+ * size.  Edge frames must not crash, and text renderers produce cells. */
 #include "config.h"
 
 #include <setjmp.h>
