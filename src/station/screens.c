@@ -217,6 +217,7 @@ static void usage(void)
 struct capture_exam {
 	struct store *store;
 	char uuid[CRYPTO_UUID_LEN];
+	int has_captures;        /* set by close_capture_exam */
 };
 
 /* Opens the station store and creates a draft exam without a patient for
@@ -247,7 +248,7 @@ static void open_capture_exam(const struct screen_args *a, struct capture_exam *
 
 /* Deletes the exam again when nothing was captured into it (it is still a
  * draft), so opening the live screen leaves no empty exams behind, then
- * closes the store. */
+ * closes the store.  Sets has_captures when the exam is kept. */
 static void close_capture_exam(struct capture_exam *x)
 {
 	struct exam_summary e;
@@ -258,10 +259,12 @@ static void close_capture_exam(struct capture_exam *x)
 		store_close(x->store);
 		return;
 	}
-	if (e.state != EXAM_DRAFT)
-		printf("sonoterm: captures are in exam %s\n", x->uuid);
-	else if (exam_delete(x->store, x->uuid) < 0)
+	if (e.state != EXAM_DRAFT) {
+		x->has_captures = 1;
+		LOG_NOTICE("live captures are in exam %s", x->uuid);
+	} else if (exam_delete(x->store, x->uuid) < 0) {
 		LOG_WARN("empty exam %s not deleted", x->uuid);
+	}
 	store_close(x->store);
 }
 
@@ -297,8 +300,13 @@ static int run_screens(const struct screen_args *a, const struct live_options *o
 	}
 	ui_push(ui, &live_screen, lv);
 	sig = ui_run(ui);
-	ui_close(ui);
+	/* The live screen closes the sink first; then the exam is checked while
+	 * the log still goes to the file. */
+	ui_close_screens(ui);
 	close_capture_exam(&exam);
+	ui_close(ui);
+	if (exam.has_captures)
+		printf("sonoterm: captures are in exam %s\n", exam.uuid);
 	return sig ? 128 + sig : status;
 }
 

@@ -293,12 +293,17 @@ void ui_pop_screen(struct ui *ui)
 	ui->full = 1;
 }
 
+void ui_close_screens(struct ui *ui)
+{
+	while (ui->depth > 0)
+		ui_pop_screen(ui);
+}
+
 void ui_close(struct ui *ui)
 {
 	if (!ui)
 		return;
-	while (ui->depth > 0)
-		ui_pop_screen(ui);
+	ui_close_screens(ui);
 	if (ui->body)
 		delwin(ui->body);
 	endwin();

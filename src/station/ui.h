@@ -103,6 +103,10 @@ struct ui *ui_open(const struct ui_options *opts);
  * to stderr.  Accepts NULL. */
 void ui_close(struct ui *ui);
 
+/* Pops and destroys every screen but keeps the terminal and the log file,
+ * for clean-up that should still log to the file before ui_close(). */
+void ui_close_screens(struct ui *ui);
+
 /* Pushes a screen on top of the stack; the shell owns state from here on and
  * frees it with screen->destroy. */
 void ui_push(struct ui *ui, const struct ui_screen *screen, void *state);
