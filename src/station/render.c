@@ -308,6 +308,24 @@ static int target_valid(const struct render_target *t)
 	return 1;
 }
 
+/* Turns n RGB pixels into n gray bytes in place when every pixel has equal
+ * channels (a palette DICOM frame of a B-mode image, say), so they take the
+ * faster gray path.  Returns 1 when it did, else 0. */
+static int rgb_to_gray_if_gray(uint8_t *pixels, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = pixels + 3 * i;
+
+		if (p[0] != p[1] || p[1] != p[2])
+			return 0;
+	}
+	for (i = 0; i < n; i++)
+		pixels[i] = pixels[3 * i];
+	return 1;
+}
+
 /* Scales the frame into r->image and, when there are marks, draws them
  * into r->mask.  Fills img. */
 static int prepare_image(struct render *r, const struct render_target *t, const struct frame *f,
@@ -329,6 +347,8 @@ static int prepare_image(struct render *r, const struct render_target *t, const 
 	img->w = l->px_w;
 	img->h = l->px_h;
 	img->components = f->components;
+	if (f->components == 3 && rgb_to_gray_if_gray(r->image, n))
+		img->components = 1;
 	img->colormap = t->colormap;
 	if (overlay && (overlay->ncalipers || overlay->nticks)) {
 		rc = scratch(&r->mask, &r->mask_cap, n);

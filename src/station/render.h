@@ -9,7 +9,8 @@
  * when both pixel spacings are known) and is centred in the rectangle.
  *
  * Gray frames use the theme's colour map: a 256-entry table from gray value
- * to RGB, NULL for plain gray.  RGB frames are drawn as they are. */
+ * to RGB, NULL for plain gray.  RGB frames are drawn as they are, except
+ * that one whose scaled pixels all have equal channels counts as gray. */
 #ifndef STATION_RENDER_H
 #define STATION_RENDER_H
 

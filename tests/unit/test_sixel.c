@@ -562,6 +562,48 @@ static void render_spares_last_row(void **state)
 	frame_free(&f);
 }
 
+/* Counts palette definitions ("#n;2;r;g;b") in sixel output. */
+static unsigned count_palette_entries(const struct sbuf *out)
+{
+	const char *p = (const char *)out->data;
+	unsigned n = 0;
+
+	while ((p = strstr(p, ";2;")) != NULL) {
+		n++;
+		p += 3;
+	}
+	return n;
+}
+
+static void render_gray_rgb_uses_levels(void **state)
+{
+	struct frame f = { 0 };
+	struct render *r = render_new();
+	struct render_target t = sixel_target(40, 15);
+	uint8_t *g = make_speckle(320, 240);
+	struct sbuf out;
+	size_t i;
+
+	(void)state;
+	make_frame(&f, 320, 240, 3, 0);
+	for (i = 0; i < 320 * 240; i++)
+		memset(f.pixels + 3 * i, g[i], 3);
+	sbuf_init(&out, RENDER_OUTPUT_MAX);
+	assert_int_equal(render_frame(r, &t, &f, NULL, &out, NULL), 0);
+	assert_true(count_palette_entries(&out) <= RENDER_GRAY_LEVELS_DEFAULT);
+
+	/* One coloured pixel sends the frame through libsixel's palette. */
+	f.pixels[0] = 255;
+	f.pixels[1] = 0;
+	sbuf_reset(&out);
+	assert_int_equal(render_frame(r, &t, &f, NULL, &out, NULL), 0);
+	assert_true(count_palette_entries(&out) > RENDER_GRAY_LEVELS_DEFAULT);
+	sbuf_free(&out);
+	render_free(r);
+	frame_free(&f);
+	free(g);
+}
+
 static void render_rejects_bad_targets(void **state)
 {
 	struct frame f = { 0 };
@@ -648,6 +690,7 @@ int main(void)
 		cmocka_unit_test(render_overlay_paints_caliper),
 		cmocka_unit_test(render_text_modes_output),
 		cmocka_unit_test(render_spares_last_row),
+		cmocka_unit_test(render_gray_rgb_uses_levels),
 		cmocka_unit_test(render_rejects_bad_targets),
 		cmocka_unit_test(render_cell_maps_back),
 		cmocka_unit_test(render_mode_names),
