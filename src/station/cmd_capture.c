@@ -271,7 +271,8 @@ static void fill_acquisition(struct capture_run *r, const struct frame *first,
 	acq->gain_db = r->o->have_gain ? r->o->gain_db : 0;
 }
 
-/* Creates the exam and records the cine, starting with the frame in f. */
+/* Creates the exam, records the cine starting with the frame in f, and
+ * completes the exam.  Runs inside the caller's transaction. */
 static int record_cine(struct capture_run *r, const struct patient *p, struct frame *f)
 {
 	struct exam_acquisition acq;
@@ -299,13 +300,15 @@ static int record_cine(struct capture_run *r, const struct patient *p, struct fr
 	return rc;
 }
 
-/* Removes an exam whose recording did not finish, so no empty exam stays. */
+/* Rolls back the exam whose recording did not finish, so no empty or
+ * partial exam stays. */
 static void discard_exam(struct capture_run *r)
 {
 	exam_cine_abort(r->cine);
 	r->cine = NULL;
-	if (r->uuid[0] && exam_delete(r->store, r->uuid) == 0)
-		LOG_NOTICE("exam %s removed because its recording did not finish", r->uuid);
+	store_rollback(r->store);
+	if (r->uuid[0])
+		LOG_NOTICE("exam %s discarded because its recording did not finish", r->uuid);
 }
 
 static int run_capture(struct capture_run *r, const struct patient *p)
@@ -318,7 +321,13 @@ static int run_capture(struct capture_run *r, const struct patient *p)
 		scanner_set_gain(r->scanner, r->o->gain_db);
 	if (!next_frame(r, &f))
 		return link_failure(r);
-	rc = record_cine(r, p, &f);
+	/* One transaction from the new exam to its completion: a crash or a
+	 * failed link at any point leaves no trace of this exam. */
+	rc = store_begin(r->store);
+	if (rc == 0)
+		rc = record_cine(r, p, &f);
+	if (rc == 0)
+		rc = store_commit(r->store);
 	frame_free(&f);
 	if (rc == SONO_ETIMEOUT) {
 		discard_exam(r);

@@ -29,7 +29,7 @@
 
 struct store {
 	sqlite3 *db;
-	int in_transaction;
+	int depth; /* open store_begin() calls: 1 is the transaction, more are savepoints */
 	char path[4096];
 };
 
@@ -73,29 +73,55 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out)
 
 int store_begin(struct store *s)
 {
-	int rc = store_exec(s, "BEGIN IMMEDIATE");
+	char sql[48];
+	int rc;
 
+	if (s->depth == 0) {
+		rc = store_exec(s, "BEGIN IMMEDIATE");
+	} else {
+		snprintf(sql, sizeof(sql), "SAVEPOINT store_%d", s->depth);
+		rc = store_exec(s, sql);
+	}
 	if (rc == 0)
-		s->in_transaction = 1;
+		s->depth++;
 	return rc;
 }
 
 int store_commit(struct store *s)
 {
-	int rc = store_exec(s, "COMMIT");
+	char sql[48];
+	int rc;
 
+	if (s->depth <= 1) {
+		rc = store_exec(s, "COMMIT");
+		if (rc == 0)
+			s->depth = 0;
+		return rc;
+	}
+	snprintf(sql, sizeof(sql), "RELEASE store_%d", s->depth - 1);
+	rc = store_exec(s, sql);
 	if (rc == 0)
-		s->in_transaction = 0;
+		s->depth--;
 	return rc;
 }
 
 void store_rollback(struct store *s)
 {
-	if (!s->in_transaction && sqlite3_get_autocommit(s->db))
+	char sql[96];
+
+	if (s->depth == 0 && sqlite3_get_autocommit(s->db))
 		return;
+	if (s->depth > 1) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO store_%d; RELEASE store_%d", s->depth - 1,
+			s->depth - 1);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			LOG_WARN("rollback to a savepoint failed on %s: %s", s->path, sqlite3_errmsg(s->db));
+		s->depth--;
+		return;
+	}
 	if (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		LOG_WARN("rollback failed on %s: %s", s->path, sqlite3_errmsg(s->db));
-	s->in_transaction = 0;
+	s->depth = 0;
 }
 
 int store_checkpoint(struct store *s)

@@ -59,10 +59,13 @@ int store_default_dir(char *out, size_t outlen);
 sqlite3 *store_db(struct store *s);
 
 /* Transactions.  store_begin starts a write transaction at once
- * (BEGIN IMMEDIATE), so a busy database fails here and not halfway through. */
+ * (BEGIN IMMEDIATE), so a busy database fails here and not halfway through.
+ * Calls nest: inside a transaction store_begin opens a savepoint, so a
+ * caller can make several exam operations one atomic unit.  store_rollback
+ * undoes only the innermost level. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
-/* Rolls back; safe to call when no transaction is open. */
+/* Rolls back the innermost level; safe to call when none is open. */
 void store_rollback(struct store *s);
 
 /* Runs one statement without results.  For fixed SQL only: never build sql

@@ -4,7 +4,7 @@
 # at random moments, at least 200 times, against the real sonoprobe.
 # Afterwards every exam whose UUID a capture printed is still there and
 # completed (or, when a delete of it was killed, either completed or gone),
-# no part is half-written, every
+# no part is half-written, no killed capture left an exam behind, every
 # frame matches its SHA-256, and the integrity check passes.  A sample of
 # frames is also decompressed with the zstd CLI from a sqlcipher CLI dump
 # and hashed with sha256sum, outside sonoterm's code.
@@ -112,7 +112,7 @@ bad=$(echo "SELECT count(*) FROM exams WHERE state != 'draft' AND state != 'scan
 	sqlcipher_run "$DATA" 2>&1 | tail -1)
 check "no completed exam without images ($bad)" test "$bad" = 0
 left=$(echo "SELECT count(*) FROM exams WHERE state IN ('draft', 'scanning');" | sqlcipher_run "$DATA" 2>&1 | tail -1)
-echo "interrupted exams left in draft or scanning (no parts, resumable): $left"
+check "no interrupted capture left an exam behind ($left)" test "$left" = 0
 
 # Independent check of a sample of frames with the zstd and sha256sum CLIs:
 # a key frame decodes alone, and the frame after it decodes with the key

@@ -324,6 +324,46 @@ static void rollback_discards_writes(void **state)
 	store_close(s);
 }
 
+static int count_rows(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	assert_int_equal(store_prepare(s, "SELECT count(*) FROM t", &st), SONO_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* An inner level rolls back alone; the outer commit keeps the rest. */
+static void nested_rollback_inner_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_default(f, 1, SONO_OK);
+
+	assert_int_equal(store_exec(s, "CREATE TABLE t (x)"), SONO_OK);
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (1)"), SONO_OK);
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (2)"), SONO_OK);
+	store_rollback(s);
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (3)"), SONO_OK);
+	assert_int_equal(store_commit(s), SONO_OK);
+	assert_int_equal(store_commit(s), SONO_OK);
+	assert_int_equal(count_rows(s), 2);
+
+	/* A rollback of the outer level discards the committed inner level. */
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (4)"), SONO_OK);
+	assert_int_equal(store_commit(s), SONO_OK);
+	store_rollback(s);
+	assert_int_equal(count_rows(s), 2);
+	store_close(s);
+}
+
 static void checkpoint_truncates_wal(void **state)
 {
 	struct fixture *f = *state;
@@ -356,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(missing_key_file_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(nested_rollback_inner_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_truncates_wal, setup, teardown),
 	};
 
