@@ -20,21 +20,36 @@
 #include "station/render.h"
 #include "station/termcaps.h"
 
-/* Keys the doctor accepts in the station's configuration file.
- * TODO: use the station's own key table once the settings module defines
- * one; until then a key missing here is reported as unknown. */
+/* Keys the doctor accepts in the station's configuration file: the keys
+ * the screens and the cloud commands read.
+ * TODO: use the station's single key table once one exists; until then a
+ * key missing here is reported as unknown. */
 static const struct config_key doctor_known_keys[] = {
+	{ "cloud", "url", "cloud base URL, https://HOST[:PORT]" },
+	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
+	{ "cloud", "ca_file", "CA bundle that verifies the cloud's certificate" },
+	{ "cloud", "connect_timeout", "seconds for TCP connect and TLS handshake" },
+	{ "cloud", "low_speed_time", "seconds below 1 byte/s before a transfer is cut" },
+	{ "upload", "max_attempts", "automatic upload attempts per exam" },
+	{ "upload", "backoff_min_ms", "first retry delay in ms" },
+	{ "upload", "backoff_max_ms", "longest retry delay in ms" },
 	{ "scanner", "address", "scanner HOST:PORT" },
 	{ "scanner", "pin", "scanner certificate fingerprint, SHA256:<hex>" },
-	{ "cloud", "url", "cloud base URL" },
-	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
-	{ "cloud", "ca_file", "CA bundle for the cloud" },
-	{ "display", "render", "auto, sixel, halfblock or ascii" },
-	{ "display", "theme", "colour theme name" },
-	{ "store", "data_dir", "station database folder" },
-	{ "log", "level", "error, warn, notice, info or debug" },
-	{ "log", "file", "log file path" },
+	{ "ui", "theme", "colour theme name" },
+	{ "ui", "render", "auto, sixel, halfblock or ascii" },
+	{ "ui", "cine_seconds", "length of the cine buffer in seconds" },
+	{ "ui", "cine_megabytes", "memory for the cine buffer in MiB" },
+	{ "ui", "mouse", "yes or no" },
+	{ "ui", "log_level", "error, warn, notice, info or debug" },
 	{ NULL, NULL, NULL },
+};
+
+/* The configuration file as the doctor found it. */
+struct doctor_config {
+	char path[4096];   /* "" when no path could be formed */
+	char status[700];  /* the "parses:" line's text */
+	int loaded;        /* cfg contains the parsed file */
+	struct config cfg;
 };
 
 static void print_field(FILE *out, const char *name, const char *untrusted)
@@ -96,36 +111,39 @@ static void print_locale(FILE *out, const struct termcaps *tc)
 	fprintf(out, "  %-12s %s\n", "UTF-8:", tc->utf8 ? "yes" : "no (half-block needs UTF-8)");
 }
 
-/* Loads the configuration into cfg and prints whether it parses.
- * Returns 1 when cfg contains a parsed file, else 0. */
-static int print_config(FILE *out, const char *path_arg, struct config *cfg)
+/* Loads the file at path_arg, or at the default path, into dc. */
+static void doctor_load_config(const char *path_arg, struct doctor_config *dc)
 {
-	char path[4096], err[512], clean[600];
+	char err[512];
 	int rc;
 
-	fprintf(out, "Configuration\n");
+	dc->loaded = 0;
+	snprintf(dc->status, sizeof(dc->status), "no file to read");
 	if (path_arg)
-		snprintf(path, sizeof(path), "%s", path_arg);
-	else if (config_default_path("sonoterm", path, sizeof(path)) != 0)
-		path[0] = '\0';
-	print_field(out, "file:", path);
-	if (!path[0])
-		return 0;
+		snprintf(dc->path, sizeof(dc->path), "%s", path_arg);
+	else if (config_default_path("sonoterm", dc->path, sizeof(dc->path)) != 0)
+		dc->path[0] = '\0';
+	if (!dc->path[0])
+		return;
 
-	config_init(cfg, doctor_known_keys);
+	config_init(&dc->cfg, doctor_known_keys);
 	err[0] = '\0';
-	rc = config_load(cfg, path, 0, err, sizeof(err));
+	rc = config_load(&dc->cfg, dc->path, 0, err, sizeof(err));
 	if (rc == 0) {
-		fprintf(out, "  %-12s yes (%zu settings)\n", "parses:", cfg->count);
-		return 1;
+		dc->loaded = 1;
+		snprintf(dc->status, sizeof(dc->status), "yes (%zu settings)", dc->cfg.count);
+	} else if (rc == SONO_ENOTFOUND || access(dc->path, F_OK) != 0) {
+		snprintf(dc->status, sizeof(dc->status), "no such file (defaults apply)");
+	} else {
+		snprintf(dc->status, sizeof(dc->status), "no: %s", err[0] ? err : sono_strerror(rc));
 	}
-	if (rc == SONO_ENOTFOUND || access(path, F_OK) != 0) {
-		fprintf(out, "  %-12s no such file (defaults apply)\n", "parses:");
-		return 0;
-	}
-	sanitize_str(err[0] ? err : sono_strerror(rc), clean, sizeof(clean));
-	fprintf(out, "  %-12s no: %s\n", "parses:", clean);
-	return 0;
+}
+
+static void print_config(FILE *out, const struct doctor_config *dc)
+{
+	fprintf(out, "Configuration\n");
+	print_field(out, "file:", dc->path);
+	print_field(out, "parses:", dc->status);
 }
 
 void doctor_report_peers(FILE *out, const struct config *cfg)
@@ -148,7 +166,8 @@ static void doctor_usage(FILE *out)
 		"configuration and its peers.\n"
 		"\n"
 		"      --config FILE     configuration file (default ~/.config/sonoterm/sonoterm.conf)\n"
-		"      --render MODE     requested renderer: auto, sixel, halfblock or ascii (default auto)\n"
+		"      --render MODE     requested renderer: auto, sixel, halfblock or ascii\n"
+		"                        (default: [ui] render of the configuration, else auto)\n"
 		"      --timeout MS      how long to wait for terminal replies, 10 to 2000 ms (default %d)\n"
 		"  -h, --help            show this help and exit\n",
 		TERMCAPS_TIMEOUT_MS);
@@ -157,6 +176,7 @@ static void doctor_usage(FILE *out)
 struct doctor_options {
 	const char *config;
 	enum render_mode render;
+	int render_set;      /* --render was given */
 	unsigned timeout_ms;
 };
 
@@ -181,15 +201,18 @@ static int doctor_parse(int argc, char **argv, struct doctor_options *o)
 			o->config = optarg;
 			break;
 		case 'r':
+			o->render_set = 1;
 			if (render_mode_parse(optarg, &o->render) != 0) {
-				cli_usage_error("sonoterm doctor", "invalid --render '%s': expected auto, sixel, halfblock or ascii", optarg);
+				cli_usage_error("sonoterm doctor",
+					"invalid --render '%s': expected auto, sixel, halfblock or ascii", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 't':
 			v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || v < 10 || v > 2000) {
-				cli_usage_error("sonoterm doctor", "invalid --timeout '%s': expected 10 to 2000 (ms)", optarg);
+				cli_usage_error("sonoterm doctor",
+					"invalid --timeout '%s': expected 10 to 2000 (ms)", optarg);
 				return EXIT_USAGE;
 			}
 			o->timeout_ms = (unsigned)v;
@@ -224,34 +247,46 @@ static void doctor_detect(struct termcaps *tc, unsigned timeout_ms)
 		close(fd);
 }
 
+/* The renderer request: --render, else the file's [ui] render, else auto. */
+static enum render_mode doctor_requested(const struct doctor_options *o,
+	const struct doctor_config *dc)
+{
+	const char *value = dc->loaded ? config_get(&dc->cfg, "ui", "render") : NULL;
+	enum render_mode mode;
+
+	if (o->render_set || !value || render_mode_parse(value, &mode) != 0)
+		return o->render;
+	return mode;
+}
+
 int cmd_doctor(int argc, char **argv)
 {
-	struct doctor_options o = { NULL, RENDER_MODE_AUTO, TERMCAPS_TIMEOUT_MS };
+	struct doctor_options o = { NULL, RENDER_MODE_AUTO, 0, TERMCAPS_TIMEOUT_MS };
+	struct doctor_config *dc;
 	struct termcaps tc;
-	struct config *cfg;
-	enum render_mode mode;
-	int rc, loaded;
+	enum render_mode requested;
+	int rc;
 
 	rc = doctor_parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
 	setlocale(LC_ALL, "");
-
-	doctor_detect(&tc, o.timeout_ms);
-	mode = termcaps_choose(&tc, o.render);
-	print_terminal(stdout, &tc, o.timeout_ms);
-	fprintf(stdout, "  %-12s %s (requested %s)\n", "renderer:", render_mode_name(mode),
-		render_mode_name(o.render));
-	print_locale(stdout, &tc);
-
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg) {
+	dc = calloc(1, sizeof(*dc));
+	if (!dc) {
 		fprintf(stderr, "sonoterm doctor: out of memory\n");
 		return EXIT_FAILURE_RUN;
 	}
-	loaded = print_config(stdout, o.config, cfg);
+	doctor_load_config(o.config, dc);
+	requested = doctor_requested(&o, dc);
+
+	doctor_detect(&tc, o.timeout_ms);
+	print_terminal(stdout, &tc, o.timeout_ms);
+	fprintf(stdout, "  %-12s %s (requested %s)\n", "renderer:",
+		render_mode_name(termcaps_choose(&tc, requested)), render_mode_name(requested));
+	print_locale(stdout, &tc);
+	print_config(stdout, dc);
 	fprintf(stdout, "Peers\n");
-	doctor_report_peers(stdout, loaded ? cfg : NULL);
-	free(cfg);
+	doctor_report_peers(stdout, dc->loaded ? &dc->cfg : NULL);
+	free(dc);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_RUN;
 }

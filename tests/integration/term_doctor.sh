@@ -67,10 +67,12 @@ has forced 'renderer: *ascii (requested ascii)'
 # A configuration file is parsed and its errors are reported with the line.
 # setsid detaches doctor from any controlling terminal, so these runs never
 # query the terminal that started make check.
-printf '[scanner]\naddress = 127.0.0.1:18944\n' >"$TEST_TMP/good.conf"
+printf '[scanner]\naddress = 127.0.0.1:18944\n[ui]\nrender = ascii\n' >"$TEST_TMP/good.conf"
 printf '[scanner]\nadress = 127.0.0.1:18944\n' >"$TEST_TMP/bad.conf"
 setsid -w "$SONOTERM" doctor --config "$TEST_TMP/good.conf" </dev/null >"$TEST_TMP/good.out" 2>&1
-check "config: a valid file parses" grep -q 'parses: *yes (1 settings)' "$TEST_TMP/good.out"
+check "config: a valid file parses" grep -q 'parses: *yes (2 settings)' "$TEST_TMP/good.out"
+check "config: [ui] render is the requested renderer" \
+	grep -q 'renderer: *ascii (requested ascii)' "$TEST_TMP/good.out"
 check "config: the scanner address is shown" grep -q 'scanner: *127.0.0.1:18944' "$TEST_TMP/good.out"
 setsid -w "$SONOTERM" doctor --config "$TEST_TMP/bad.conf" </dev/null >"$TEST_TMP/bad.out" 2>&1
 check "config: an unknown key is reported with file and line" \
