@@ -114,6 +114,11 @@ static unsigned usable_rows(const struct render_target *t)
 	return rows;
 }
 
+static unsigned clamp_dim(unsigned long long v)
+{
+	return v > RENDER_DIM_MAX ? RENDER_DIM_MAX : (unsigned)v;
+}
+
 /* Fits the frame into the rectangle, keeping its physical aspect ratio, and
  * centres the covered cells.  Sixel heights are whole bands of six pixels
  * and half-block heights whole cells.  Returns 0 or SONO_EINVAL when the
@@ -125,8 +130,8 @@ static int fit_layout(const struct render_target *t, const struct frame *f,
 	unsigned per_col, per_row, area_w, area_h, step, rows = usable_rows(t);
 
 	unit_geometry(t, &unit_w, &unit_h, &per_col, &per_row);
-	area_w = t->rect.cols * per_col;
-	area_h = rows * per_row;
+	area_w = clamp_dim((unsigned long long)t->rect.cols * per_col);
+	area_h = clamp_dim((unsigned long long)rows * per_row);
 	step = t->mode == RENDER_MODE_SIXEL ? 6 : per_row;
 	if (area_w == 0 || area_h < step)
 		return SONO_EINVAL;

@@ -33,6 +33,10 @@ enum render_mode {
  * beyond it. */
 #define RENDER_OUTPUT_MAX ((size_t)16 << 20)
 
+/* Largest image width or height in pixels (sixel) or half cells; a larger
+ * rectangle gets an image of this size. */
+#define RENDER_DIM_MAX 8192
+
 /* Gray levels of the sixel palette for gray frames.  More levels cost
  * bytes: see SIXELENC_TOLERANCE_DEFAULT in station/sixel.h. */
 #define RENDER_GRAY_LEVELS_DEFAULT 16

@@ -604,6 +604,32 @@ static void render_gray_rgb_uses_levels(void **state)
 	free(g);
 }
 
+static void render_caps_huge_rectangle(void **state)
+{
+	struct frame f = { 0 };
+	struct render *r = render_new();
+	struct render_target t = sixel_target(60000, 30000);
+	struct render_layout l;
+	struct sbuf out;
+
+	(void)state;
+	make_frame(&f, 8, 8, 1, 100);
+	t.cell_w = 64;
+	t.cell_h = 128;
+	sbuf_init(&out, RENDER_OUTPUT_MAX);
+	assert_int_equal(render_frame(r, &t, &f, NULL, &out, &l), 0);
+	assert_true(l.px_w <= RENDER_DIM_MAX);
+	assert_true(l.px_h <= RENDER_DIM_MAX);
+	/* 8192x4096 half-block cells exceed the output maximum. */
+	t.mode = RENDER_MODE_HALFBLOCK_24;
+	sbuf_reset(&out);
+	assert_int_equal(render_frame(r, &t, &f, NULL, &out, &l), SONO_ETOOBIG);
+	assert_true(out.len <= RENDER_OUTPUT_MAX);
+	sbuf_free(&out);
+	render_free(r);
+	frame_free(&f);
+}
+
 static void render_rejects_bad_targets(void **state)
 {
 	struct frame f = { 0 };
@@ -691,6 +717,7 @@ int main(void)
 		cmocka_unit_test(render_text_modes_output),
 		cmocka_unit_test(render_spares_last_row),
 		cmocka_unit_test(render_gray_rgb_uses_levels),
+		cmocka_unit_test(render_caps_huge_rectangle),
 		cmocka_unit_test(render_rejects_bad_targets),
 		cmocka_unit_test(render_cell_maps_back),
 		cmocka_unit_test(render_mode_names),
