@@ -16,6 +16,7 @@ static const struct station_command commands[] = {
 	{ "login", cmd_login, "log in to the cloud and cache permitted scanners and settings" },
 	{ "upload", cmd_upload, "send completed exams to the cloud and delete them once confirmed" },
 	{ "logout", cmd_logout, "revoke the cloud session and end the station's login" },
+	{ "queue", cmd_queue, "show the exam queue and upload it, with login and idle lock" },
 	/* station-commands-end */
 	{ NULL, NULL, NULL },
 };

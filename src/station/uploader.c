@@ -133,9 +133,9 @@ int uploader_retry(struct store *s, const char *uuid)
 	int rc;
 
 	rc = exam_get(s, uuid, &e);
-	if (rc == 0 && e.state != EXAM_FAILED)
+	if (rc == 0 && e.state != EXAM_FAILED && e.state != EXAM_QUEUED)
 		return SONO_ESTATE;
-	if (rc == 0)
+	if (rc == 0 && e.state == EXAM_FAILED)
 		rc = exam_set_state(s, uuid, EXAM_QUEUED);
 	if (rc == 0)
 		rc = job_ensure(s, uuid);
@@ -143,6 +143,31 @@ int uploader_retry(struct store *s, const char *uuid)
 		rc = job_record_failure(s, uuid, 0, 0, "");
 	if (rc == 0)
 		LOG_NOTICE("exam %s queued again by the operator", uuid);
+	return rc;
+}
+
+int uploader_hold(struct uploader *u, struct store *s, const char *uuid)
+{
+	struct exam_summary e;
+	/* Without an uploader, any count above every configured cap holds. */
+	unsigned max = u != NULL ? u->opt.max_attempts : 1000000u;
+	int rc;
+
+	rc = exam_get(s, uuid, &e);
+	if (rc == 0 && e.state == EXAM_UPLOADING && u != NULL) {
+		pthread_mutex_lock(&u->lock);
+		snprintf(u->cancel, sizeof(u->cancel), "%s", uuid);
+		pthread_mutex_unlock(&u->lock);
+		return 0;
+	}
+	if (rc == 0 && e.state != EXAM_QUEUED && e.state != EXAM_FAILED)
+		return SONO_ESTATE;
+	if (rc == 0)
+		rc = job_ensure(s, uuid);
+	if (rc == 0)
+		rc = job_record_failure(s, uuid, max, 0, "held by the operator");
+	if (rc == 0)
+		LOG_NOTICE("exam %s held by the operator", uuid);
 	return rc;
 }
 
@@ -207,9 +232,9 @@ static int collect_due(const struct uploader_job *job, void *arg)
 	struct due_list *d = arg;
 	char (*grown)[CRYPTO_UUID_LEN];
 
+	if (job->attempts >= d->max_attempts)
+		return 0; /* failed for good or held: waits for the operator */
 	if (strcmp(job->state, "failed") == 0) {
-		if (job->attempts >= d->max_attempts)
-			return 0; /* waits for the operator */
 		if (job->next_attempt_ns > d->now_ns) {
 			if (job->next_attempt_ns < d->next_ns)
 				d->next_ns = job->next_attempt_ns;
@@ -332,6 +357,17 @@ static int process_exam(struct uploader *u, struct cloud_client *c, const char *
 		set_halt(u, UPLOADER_HALT_CERTIFICATE, err);
 		return rc;
 	case CLOUD_ERR_CANCELLED:
+		if (!atomic_load(&u->stop)) {
+			/* The operator cancelled this exam only: hold it, go on. */
+			pthread_mutex_lock(&u->lock);
+			u->cancel[0] = '\0';
+			pthread_mutex_unlock(&u->lock);
+			exam_set_state(u->s, uuid, EXAM_FAILED);
+			job_record_failure(u->s, uuid, u->opt.max_attempts, 0,
+				"cancelled by the operator");
+			LOG_NOTICE("exam %s: upload cancelled by the operator", uuid);
+			return 0;
+		}
 		exam_set_state(u->s, uuid, EXAM_QUEUED);
 		set_halt(u, UPLOADER_HALT_STOPPED, "the upload was stopped");
 		return rc;
@@ -449,6 +485,11 @@ int uploader_new(struct uploader **out, struct store *s, const struct uploader_o
 void uploader_request_stop(struct uploader *u)
 {
 	atomic_store(&u->stop, 1);
+}
+
+unsigned uploader_max_attempts(const struct uploader *u)
+{
+	return u->opt.max_attempts;
 }
 
 void uploader_get_status(struct uploader *u, struct uploader_status *out)

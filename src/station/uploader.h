@@ -91,9 +91,15 @@ void uploader_options_defaults(struct uploader_options *opt);
  * patient are skipped with a notice.  *queued (may be NULL) gets the count. */
 int uploader_enqueue_completed(struct store *s, unsigned *queued);
 
-/* Moves a failed exam back to queued with its attempts reset (the retry key
- * of the queue screen).  SONO_ESTATE when it is not failed. */
+/* Moves a failed exam back to queued with its attempts reset, or resets
+ * the attempts of a held queued exam (the retry key of the queue screen).
+ * SONO_ESTATE when the exam is in neither state. */
 int uploader_retry(struct store *s, const char *uuid);
+
+/* Holds a queued or failed exam: no automatic attempts until
+ * uploader_retry().  When u is not NULL and the exam is being sent, the
+ * transfer is cancelled and the exam held.  SONO_ESTATE for other states. */
+int uploader_hold(struct uploader *u, struct store *s, const char *uuid);
 
 /* Calls fn for every exam in queued, uploading or failed, oldest first. */
 int uploader_list(struct store *s, int (*fn)(const struct uploader_job *job, void *arg),
@@ -123,6 +129,9 @@ int uploader_start(struct uploader *u);
 /* Asks a running pass to stop after the current request (which is
  * cancelled through libcurl's progress callback).  Safe from any thread. */
 void uploader_request_stop(struct uploader *u);
+
+/* Returns the configured cap of automatic attempts per exam. */
+unsigned uploader_max_attempts(const struct uploader *u);
 
 /* Copies the progress.  Safe from any thread. */
 void uploader_get_status(struct uploader *u, struct uploader_status *out);

@@ -132,9 +132,14 @@ static int progress_cb(void *arg, uint64_t sent, uint64_t total)
 {
 	struct progress_ctx *p = arg;
 
+	int cancel;
+
 	(void)total;
 	uploader_note_bytes(p->u, p->base + sent, p->total);
-	return atomic_load(&p->u->stop) ? 1 : 0;
+	pthread_mutex_lock(&p->u->lock);
+	cancel = p->u->cancel[0] != '\0' && strcmp(p->u->cancel, p->u->status.current) == 0;
+	pthread_mutex_unlock(&p->u->lock);
+	return atomic_load(&p->u->stop) || cancel ? 1 : 0;
 }
 
 /* Builds {"patient": {...}, "meta": {...}, "uuid": ...} for POST /exams.

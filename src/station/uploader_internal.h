@@ -15,6 +15,7 @@ struct uploader {
 	struct uploader_status status;
 	atomic_int stop;
 	uint64_t pause_until_ns;       /* no requests before this time (network down) */
+	char cancel[CRYPTO_UUID_LEN];  /* exam whose transfer the operator cancelled; guarded by lock */
 	pthread_t thread;
 	int thread_started;
 };

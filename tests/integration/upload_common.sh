@@ -109,7 +109,7 @@ capture_n() {
 	n=0
 	touch "$TEST_TMP/phi_words"
 	while [ "$n" -lt "$1" ]; do
-		seq=$(wc -l <"$TEST_TMP/phi_words")
+		seq=$(($(wc -l <"$TEST_TMP/phi_words") / 3))
 		name="Zyxwaldt$seq" id="PID-UP-$seq" birth="1961-07-$(printf '%02d' $((seq % 28 + 1)))"
 		write_patient "$TEST_TMP/patient" "$id" "$name" Ottilie "$birth"
 		uuid=$("$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" --frames "$2" \

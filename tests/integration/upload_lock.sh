@@ -1,0 +1,83 @@
+#!/bin/sh
+# The exam queue screen in tmux: it shows the queued exams' patients, and
+# the lock (at once with l, and after the site's idle time) hides them until
+# the logged-in user's password is typed; a wrong password keeps it locked.
+# The cloud is stopped after the captures so the exams stay queued.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
+. "$top_srcdir/tests/integration/store_common.sh"
+. "$top_srcdir/tests/integration/upload_common.sh"
+
+command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
+
+TMUX_SOCKET="sono-lock-$$"
+tmx() {
+	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
+}
+stop_tmux() {
+	tmx kill-server 2>/dev/null
+	cleanup
+}
+trap stop_tmux EXIT
+
+pane() {
+	tmx capture-pane -p -t queue
+}
+
+# wait_pane PATTERN [SECONDS]: waits until the pane shows the pattern.
+wait_pane() {
+	i=0
+	while [ "$i" -lt $((${2:-10} * 10)) ]; do
+		pane | grep -Eq -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "--- pane while waiting for: $1" >&2
+	pane >&2
+	return 1
+}
+
+# shows_no_phi: the pane holds none of the patients' names, IDs or dates.
+shows_no_phi() {
+	pane >"$TEST_TMP/pane"
+	! grep -qFf "$TEST_TMP/phi_words" "$TEST_TMP/pane"
+}
+
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" ||
+	{ fail "sonoprobe did not start"; finish; }
+setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+cloud_admin settings set idle_lock_minutes 1 || { fail "settings set"; finish; }
+station_login >/dev/null || { fail "login"; finish; }
+capture_n 2 3 || { fail "capture"; finish; }
+stop_cloud
+
+XDG_STATE_HOME="$TEST_TMP/state"
+export XDG_STATE_HOME
+tmx new-session -d -s queue -x 120 -y 30 \
+	"timeout 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION'"
+check "queue screen shows the first patient" wait_pane "Zyxwaldt0, Ottilie \\(PID-UP-0\\)"
+check "queue screen shows the logged-in user" wait_pane "ana"
+
+tmx send-keys -t queue l
+check "l locks the screen" wait_pane "The station is locked"
+check "the locked screen shows no patient data" shows_no_phi
+
+tmx send-keys -t queue -l "wrong password"
+tmx send-keys -t queue Enter
+check "a wrong password is rejected" wait_pane "Wrong password"
+check "the screen stays locked without patient data" shows_no_phi
+check "the typed password is masked" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t queue | grep -q 'wrong password'"
+
+tmx send-keys -t queue -l "$USER_PW"
+tmx send-keys -t queue Enter
+check "the user's password unlocks the screen" wait_pane "Zyxwaldt1, Ottilie"
+
+# idle_lock_minutes is 1: the lock must come within a minute and a bit.
+check "the screen locks itself after the idle time" wait_pane "The station is locked" 75
+check "the idle-locked screen shows no patient data" shows_no_phi
+
+tmx send-keys -t queue F10
+sleep 0.5
+check "no password in the station log" sh -c "! grep -rq '$USER_PW' '$XDG_STATE_HOME' '$STATION_LOG'"
+
+finish
