@@ -49,11 +49,13 @@ python3 "$top_srcdir/tests/integration/sqlcipher_pages.py" "$TEST_TMP/sonoterm.d
 check "dump is readable (kept patient found)" grep -q "$KEPT_NAME" "$TEST_TMP/dump.sql"
 check "plaintext export holds the kept patient" grep -aq "$KEPT_ID" "$plain"
 check "decrypted pages hold the kept patient" grep -aq "$KEPT_BIRTH" "$TEST_TMP/pages.bin"
-for word in "$GONE_NAME" "$GONE_ID" "$GONE_BIRTH"; do
-	check "dump has no '$word'" sh -c "! grep -q -- '$word' '$TEST_TMP/dump.sql'"
-	check "plaintext export has no '$word'" sh -c "! grep -aq -- '$word' '$plain'"
-	check "decrypted pages have no '$word'" sh -c "! grep -aq -- '$word' '$TEST_TMP/pages.bin'"
-	check "log has no '$word'" sh -c "! grep -q -- '$word' '$LOG'"
+# Test output names the field, not its value.
+for pair in "family name=$GONE_NAME" "patient ID=$GONE_ID" "birth date=$GONE_BIRTH"; do
+	word=${pair#*=} field=${pair%%=*}
+	check "dump has no deleted $field" sh -c "! grep -q -- '$word' '$TEST_TMP/dump.sql'"
+	check "plaintext export has no deleted $field" sh -c "! grep -aq -- '$word' '$plain'"
+	check "decrypted pages have no deleted $field" sh -c "! grep -aq -- '$word' '$TEST_TMP/pages.bin'"
+	check "log has no deleted $field" sh -c "! grep -q -- '$word' '$LOG'"
 done
 if [ -s "$TEST_TMP/sonoterm.db-wal" ]; then
 	fail "WAL copy is not empty"

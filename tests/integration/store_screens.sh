@@ -116,8 +116,11 @@ tmx send-keys -t st F10
 check "F10 leaves the screen" wait_pane 'EXIT=0' 5
 listed=$("$SONOTERM" exams list --data-dir "$DATA" --log "$LOG" | grep -c draft)
 check "one draft exam remains ($listed)" test "$listed" -eq 1
+n=0
 for word in Formtester FORM-9 Attachly Hanako Widelow "$cjk"; do
-	check "logs have no '$word'" sh -c "! grep -rq -- '$word' '$LOG' '$TEST_TMP/state'"
+	n=$((n + 1))
+	check "logs have no test patient value $n" \
+		sh -c "! grep -rq -- '$word' '$LOG' '$TEST_TMP/state'"
 done
 
 finish
