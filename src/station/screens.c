@@ -31,6 +31,15 @@ static const struct config_key screen_keys[] = {
 	{ "ui", "log_level", "error, warn, notice, info or debug" },
 	{ "scanner", "address", "HOST:PORT of the paired scanner" },
 	{ "scanner", "pin", "the scanner certificate's SHA256:HEX fingerprint" },
+	/* Written by 'sonoterm login' and read by the uploader (cmd_cloud.c). */
+	{ "cloud", "url", "cloud base URL, https://HOST[:PORT]" },
+	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
+	{ "cloud", "ca_file", "CA bundle that verifies the cloud's certificate" },
+	{ "cloud", "connect_timeout", "seconds for TCP connect and TLS handshake (1 to 300)" },
+	{ "cloud", "low_speed_time", "seconds below 1 byte/s before a transfer is cut (1 to 3600)" },
+	{ "upload", "max_attempts", "automatic upload attempts per exam (1 to 1000)" },
+	{ "upload", "backoff_min_ms", "first retry delay in ms (1 to 3600000)" },
+	{ "upload", "backoff_max_ms", "longest retry delay in ms (1 to 86400000)" },
 	{ NULL, NULL, NULL },
 };
 
