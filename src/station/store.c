@@ -351,6 +351,8 @@ int store_open_key(struct store **out, const char *db_path, const uint8_t key[ST
 	int rc;
 
 	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return SONO_ENOMEM;
