@@ -19,29 +19,8 @@
 #include "station/exam.h"
 #include "station/exam_sink.h"
 #include "station/live.h"
+#include "station/station_config.h"
 #include "station/store_cli.h"
-
-/* Keys of the station configuration file that the screens read. */
-static const struct config_key screen_keys[] = {
-	{ "ui", "theme", "colour theme name" },
-	{ "ui", "render", "auto, sixel, halfblock or ascii" },
-	{ "ui", "cine_seconds", "length of the cine buffer in seconds (0.5 to 120)" },
-	{ "ui", "cine_megabytes", "memory for the cine buffer in MiB (8 to 4096)" },
-	{ "ui", "mouse", "yes or no" },
-	{ "ui", "log_level", "error, warn, notice, info or debug" },
-	{ "scanner", "address", "HOST:PORT of the paired scanner" },
-	{ "scanner", "pin", "the scanner certificate's SHA256:HEX fingerprint" },
-	/* Written by 'sonoterm login' and read by the uploader (cmd_cloud.c). */
-	{ "cloud", "url", "cloud base URL, https://HOST[:PORT]" },
-	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
-	{ "cloud", "ca_file", "CA bundle that verifies the cloud's certificate" },
-	{ "cloud", "connect_timeout", "seconds for TCP connect and TLS handshake (1 to 300)" },
-	{ "cloud", "low_speed_time", "seconds below 1 byte/s before a transfer is cut (1 to 3600)" },
-	{ "upload", "max_attempts", "automatic upload attempts per exam (1 to 1000)" },
-	{ "upload", "backoff_min_ms", "first retry delay in ms (1 to 3600000)" },
-	{ "upload", "backoff_max_ms", "longest retry delay in ms (1 to 86400000)" },
-	{ NULL, NULL, NULL },
-};
 
 struct screen_args {
 	const char *scanner;
@@ -135,7 +114,7 @@ static int apply_config(struct screen_args *a, struct config *cfg)
 	const char *v;
 	int rc = 0;
 
-	config_init(cfg, screen_keys);
+	config_init(cfg, station_config_keys);
 	if (!a->config && config_default_path("sonoterm", path, sizeof(path)) < 0)
 		return 0;
 	if (config_load(cfg, a->config ? a->config : path, !a->config, err, sizeof(err)) < 0) {
@@ -144,10 +123,18 @@ static int apply_config(struct screen_args *a, struct config *cfg)
 	}
 	if (!a->theme)
 		a->theme = config_get(cfg, "ui", "theme");
+	if (!a->theme)
+		a->theme = config_get(cfg, "display", "theme");
 	if (!a->render)
 		a->render = config_get(cfg, "ui", "render");
+	if (!a->render)
+		a->render = config_get(cfg, "display", "render");
 	if (!a->log_level)
 		a->log_level = config_get(cfg, "ui", "log_level");
+	if (!a->log_level)
+		a->log_level = config_get(cfg, "log", "level");
+	if (!a->store.data_dir)
+		a->store.data_dir = config_get(cfg, "store", "data_dir");
 	if (!a->scanner)
 		a->scanner = config_get(cfg, "scanner", "address");
 	if (!a->pin)

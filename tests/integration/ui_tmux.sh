@@ -63,6 +63,15 @@ wait_for_line "$TEST_TMP/probe.out" 20 '^listening ' || {
 ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
 PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
 
+# A configuration as the cloud login leaves it, plus a theme for the screens.
+mkdir -p "$TEST_TMP/config/sonoterm"
+cat >"$TEST_TMP/config/sonoterm/sonoterm.conf" <<EOF
+[cloud]
+url = https://127.0.0.1:9
+[ui]
+theme = high-contrast
+EOF
+
 # A shell with a known prompt, so the test can see it return.
 cat >"$TEST_TMP/env.sh" <<EOF
 export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
@@ -99,6 +108,8 @@ check "key bar shows F10 Quit" wait_pane 'F10Quit *$' 5
 check "panel shows the TLS cipher" wait_pane ' {9}TLS_(AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256) *$' 5
 check "frames are painted" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
 check "battery and temperature arrive" wait_pane 'bat [0-9]+% [0-9.]+C' 10
+check "the theme comes from the configuration file" \
+	grep -q 'theme high-contrast' "$TEST_TMP/state/sonoterm/sonoterm.log"
 
 # --- F1 help over the live screen, closed by any key
 tmx send-keys -t ui F1
