@@ -19,43 +19,16 @@
 #include "station/cmd_cloud.h"
 #include "station/commands.h"
 #include "station/session.h"
+#include "station/station_config.h"
 #include "station/store_cli.h"
 #include "station/uploader.h"
-
-/* Every key of the station's configuration file, so that these commands
- * can load and save the file without rejecting keys other modules use.
- * TODO: replace with the station's single key table once one exists. */
-static const struct config_key station_keys[] = {
-	{ "cloud", "url", "cloud base URL, https://HOST[:PORT]" },
-	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
-	{ "cloud", "ca_file", "CA bundle that verifies the cloud's certificate" },
-	{ "cloud", "connect_timeout", "seconds for TCP connect and TLS handshake (1 to 300)" },
-	{ "cloud", "low_speed_time", "seconds below 1 byte/s before a transfer is cut (1 to 3600)" },
-	{ "upload", "max_attempts", "automatic upload attempts per exam (1 to 1000)" },
-	{ "upload", "backoff_min_ms", "first retry delay in ms (1 to 3600000)" },
-	{ "upload", "backoff_max_ms", "longest retry delay in ms (1 to 86400000)" },
-	{ "scanner", "address", "scanner HOST:PORT" },
-	{ "scanner", "pin", "scanner certificate fingerprint, SHA256:<hex>" },
-	{ "ui", "theme", "colour theme name" },
-	{ "ui", "render", "auto, sixel, halfblock or ascii" },
-	{ "ui", "cine_seconds", "length of the cine buffer in seconds" },
-	{ "ui", "cine_megabytes", "memory for the cine buffer in MiB" },
-	{ "ui", "mouse", "yes or no" },
-	{ "ui", "log_level", "error, warn, notice, info or debug" },
-	{ "display", "render", "auto, sixel, halfblock or ascii" },
-	{ "display", "theme", "colour theme name" },
-	{ "store", "data_dir", "station database folder" },
-	{ "log", "level", "error, warn, notice, info or debug" },
-	{ "log", "file", "log file path" },
-	{ NULL, NULL, NULL },
-};
 
 int cloud_cli_load_config(const char *command, const char *path, struct config *cfg)
 {
 	char err[1200];
 	char def[4096];
 
-	config_init(cfg, station_keys);
+	config_init(cfg, station_config_keys);
 	if (path == NULL && config_default_path("sonoterm", def, sizeof(def)) < 0) {
 		fprintf(stderr, "%s: the configuration path is too long\n", command);
 		return EXIT_USAGE;
