@@ -71,8 +71,10 @@ int cloud_cli_options(const char *command, const struct config *cfg,
 		1, 86400000, &rc);
 	bad |= rc;
 	if (bad || opt->backoff_max_ms < opt->backoff_min_ms) {
-		fprintf(stderr, "%s: %s has an invalid [cloud] or [upload] value; see the ranges in "
-			"'sonoterm login --help'\n", command, cfg->path);
+		fprintf(stderr, "%s: %s has an invalid [cloud] or [upload] value; allowed are "
+			"connect_timeout 1 to 300 s, low_speed_time 1 to 3600 s, max_attempts 1 to "
+			"1000, and backoff_min_ms up to backoff_max_ms (1 ms to 24 h)\n", command,
+			cfg->path);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

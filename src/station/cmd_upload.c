@@ -152,9 +152,9 @@ static int finish(const struct uploader_status *st, struct store *s, unsigned ma
 	return EXIT_FAILURE_RUN;
 }
 
-/* Sends the queue from the uploader thread until it is empty, only exams
- * that need the operator remain, the login or certificate fails, or a
- * signal arrives; prints progress meanwhile. */
+/* Sends the queue from the uploader thread and prints progress.  Stops
+ * when the queue is empty or only exams that need the operator remain, when
+ * the login or the certificate fails, or on a signal. */
 static void wait_for_queue(struct uploader *u, struct store *s, unsigned max_attempts)
 {
 	struct timespec poll = { 0, UPLOAD_POLL_MS * 1000000L };

@@ -15,7 +15,7 @@
 
 /* Handshakes with the scanner pinned to entry's fingerprint.  Returns 0
  * when the pin and the serial match, SONO_ETLS when either differs (err
- * says which), or the connection's error. */
+ * names which), or the connection's error. */
 static int try_entry(const struct scanner_config *cfg, const struct store_cloud_scanner *entry,
 	int timeout_ms, char *err, size_t errlen)
 {

@@ -121,8 +121,8 @@ static int login_submit(struct ui *ui, struct login_view *l)
 	return UI_ACT_POP | UI_ACT_FULL | UI_ACT_HANDLED;
 }
 
-/* Asks the cloud to mail a reset link.  The cloud answers 202 whether or
- * not the account exists, so the message never says which. */
+/* Asks the cloud to mail a reset link.  The cloud returns 202 whether or
+ * not the account exists, so the message does not tell either. */
 static int login_forgot(struct login_view *l)
 {
 	struct cloud_client *c = NULL;

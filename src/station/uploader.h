@@ -19,9 +19,9 @@
  * uploading -> failed -> uploading (retry) and uploading -> queued (the
  * login ended, the certificate failed, or the uploader stopped).  The
  * upload_jobs table keeps attempts, next retry time, last error and
- * progress, so a restarted station resumes: an exam left in uploading is
- * sent again from the start, and every step above is idempotent on the
- * cloud, so nothing is duplicated.
+ * progress, so a restarted station resumes.  An exam left in uploading is
+ * sent again from the start.  Every step above is idempotent on the cloud,
+ * so nothing is duplicated.
  *
  * Retries: network errors, timeouts, 5xx, 423 and 429 are retried after an
  * exponential back-off with jitter (doubling from backoff_min_ms up to
@@ -46,7 +46,7 @@ struct uploader_options {
 	struct cloud_options cloud;
 	unsigned max_attempts;  /* automatic attempts per exam (default 8) */
 	long backoff_min_ms;    /* first retry delay (default 2000) */
-	long backoff_max_ms;    /* longest retry delay (default 300000) */
+	long backoff_max_ms;    /* maximum retry delay (default 300000) */
 };
 
 /* One exam in the upload queue, from the store. */
@@ -63,7 +63,7 @@ struct uploader_job {
 	char last_error[UPLOADER_ERROR_MAX];
 };
 
-/* Why a pass stopped early. */
+/* Reason a pass stopped early. */
 enum uploader_halt {
 	UPLOADER_RUNNING,
 	UPLOADER_HALT_LOGIN,       /* nobody logged in online, or the token was refused */

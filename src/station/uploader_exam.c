@@ -18,7 +18,7 @@
 #define CLOUD_PART_MAX (64u * 1024 * 1024)
 #define CLOUD_PARTS_MAX 10000
 
-/* What was sent as one part, for the receipt check. */
+/* Size and hash of one part as sent, for the receipt check. */
 struct sent_part {
 	uint64_t size;
 	char sha256[CRYPTO_SHA256_HEX_LEN];
@@ -205,7 +205,7 @@ static json_t *part_meta(const struct exam_part *p, unsigned n, json_t *measurem
 }
 
 /* Builds the metadata part: every part's acquisition values, geometry and
- * hash.  It holds no patient data, and the same exam always gives the same
+ * hash.  It contains no patient data, and the same exam always gives the same
  * bytes.  The caller frees *text. */
 static int exam_meta_text(struct store *s, const struct exam_summary *e,
 	const struct part_list *list, char **text)

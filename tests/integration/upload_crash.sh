@@ -11,7 +11,7 @@
 
 RUNS=50
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" ||
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
 	{ fail "sonoprobe did not start"; finish; }
 setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
 printf '[upload]\nbackoff_min_ms = 100\nbackoff_max_ms = 500\nmax_attempts = 1000\n' >"$STATION_CONF"

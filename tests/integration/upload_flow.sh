@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/store_common.sh"
 . "$top_srcdir/tests/integration/upload_common.sh"
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" ||
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
 	{ fail "sonoprobe did not start"; finish; }
 setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
 

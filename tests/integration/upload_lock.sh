@@ -43,7 +43,7 @@ shows_no_phi() {
 	! grep -qFf "$TEST_TMP/phi_words" "$TEST_TMP/pane"
 }
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" ||
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
 	{ fail "sonoprobe did not start"; finish; }
 setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
 cloud_admin settings set idle_lock_minutes 1 || { fail "settings set"; finish; }
