@@ -105,6 +105,8 @@ static int parse_gain(const char *arg, struct capture_options *o)
 /* Checks the options after parsing.  Returns EXIT_OK or EXIT_USAGE. */
 static int check_options(struct capture_options *o, const char *scanner, const char *pin)
 {
+	char msg[160];
+
 	if (!scanner || cli_parse_hostport(scanner, o->cfg.host, sizeof(o->cfg.host), &o->cfg.port)) {
 		cli_usage_error(CAPTURE_COMMAND, "--scanner HOST:PORT is missing or invalid");
 		return EXIT_USAGE;
@@ -123,9 +125,8 @@ static int check_options(struct capture_options *o, const char *scanner, const c
 		cli_usage_error(CAPTURE_COMMAND, "--patient FILE (or - for standard input) is missing");
 		return EXIT_USAGE;
 	}
-	if (o->preset && strlen(o->preset) >= EXAM_PRESET_MAX) {
-		cli_usage_error(CAPTURE_COMMAND, "--preset is longer than %d characters",
-			EXAM_PRESET_MAX - 1);
+	if (exam_check_preset(o->preset, msg, sizeof(msg)) != 0) {
+		cli_usage_error(CAPTURE_COMMAND, "--preset: %s", msg);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

@@ -56,6 +56,18 @@ int exam_state_parse(const char *name, enum exam_state *state)
 	return SONO_EINVAL;
 }
 
+int exam_check_preset(const char *preset, char *msg, size_t msglen)
+{
+	size_t n = preset ? strlen(preset) : 0;
+
+	if (n < EXAM_PRESET_MAX && strspn(preset ? preset : "",
+			"abcdefghijklmnopqrstuvwxyz0123456789-_") == n)
+		return SONO_OK;
+	snprintf(msg, msglen, "Exam type: use up to %d lowercase letters, digits, '-' or '_', "
+		"for example abdomen", EXAM_PRESET_MAX - 1);
+	return SONO_EINVAL;
+}
+
 int exam_transition_allowed(enum exam_state from, enum exam_state to)
 {
 	if ((unsigned)from >= EXAM_STATE_COUNT || (unsigned)to >= EXAM_STATE_COUNT)
@@ -233,8 +245,10 @@ int exam_create(struct store *s, const struct patient *p, const char *preset,
 		LOG_NOTICE("rejected a new exam: %s", msg);
 		return SONO_EINVAL;
 	}
-	if (preset && strlen(preset) >= EXAM_PRESET_MAX)
+	if (exam_check_preset(preset, msg, sizeof(msg)) != 0) {
+		LOG_NOTICE("rejected a new exam: %s", msg);
 		return SONO_EINVAL;
+	}
 	rc = crypto_uuid(uuid);
 	if (rc != 0)
 		return rc;

@@ -129,11 +129,17 @@ struct exam_cine;
 const char *exam_state_name(enum exam_state state);
 int exam_state_parse(const char *name, enum exam_state *state);
 
+/* Checks an exam type (preset): empty, or up to EXAM_PRESET_MAX - 1
+ * lowercase letters, digits, '-' and '_' like the scanner's presets.
+ * Returns 0, or SONO_EINVAL with a message naming the field and the fix. */
+int exam_check_preset(const char *preset, char *msg, size_t msglen);
+
 /* Returns 1 when the lifecycle allows from -> to, else 0. */
 int exam_transition_allowed(enum exam_state from, enum exam_state to);
 
 /* Creates a draft exam with a new UUID, written to uuid.  p may be NULL for
- * an unassigned exam; otherwise it must pass patient_validate(). */
+ * an unassigned exam; otherwise it must pass patient_validate().  preset
+ * (may be NULL) must pass exam_check_preset(). */
 int exam_create(struct store *s, const struct patient *p, const char *preset,
 	char uuid[CRYPTO_UUID_LEN]);
 

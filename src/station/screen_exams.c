@@ -183,13 +183,14 @@ static void exams_draw(struct ui *ui, void *state, WINDOW *win)
 	wattrset(win, A_NORMAL);
 }
 
-static int save_new(struct ui *ui, void *arg, const struct patient *p, char *msg, size_t msglen)
+static int save_new(struct ui *ui, void *arg, const struct patient *p, const char *preset,
+	char *msg, size_t msglen)
 {
 	struct exams_screen *x = arg;
 	char uuid[CRYPTO_UUID_LEN];
 	int rc;
 
-	rc = exam_create(x->store, p, NULL, uuid);
+	rc = exam_create(x->store, p, preset, uuid);
 	if (rc != 0) {
 		snprintf(msg, msglen, "The exam could not be created: %s", sono_strerror(rc));
 		return rc;
@@ -200,12 +201,13 @@ static int save_new(struct ui *ui, void *arg, const struct patient *p, char *msg
 	return SONO_OK;
 }
 
-static int save_attach(struct ui *ui, void *arg, const struct patient *p, char *msg,
-	size_t msglen)
+static int save_attach(struct ui *ui, void *arg, const struct patient *p, const char *preset,
+	char *msg, size_t msglen)
 {
 	struct exams_screen *x = arg;
 	int rc;
 
+	(void)preset;
 	rc = exam_attach_patient(x->store, x->attach_uuid, p);
 	if (rc == SONO_ESTATE)
 		snprintf(msg, msglen, "The patient can change only while the exam is draft, scanning "
@@ -227,7 +229,7 @@ static void attach_patient(struct ui *ui, struct exams_screen *x, const struct e
 	snprintf(x->attach_uuid, sizeof(x->attach_uuid), "%s", e->uuid);
 	have = e->has_patient && x->opt.show_patients && exam_load_patient(x->store, e->uuid, &p) == 0;
 	screen_patient_push(ui, have ? "Edit the exam's patient" : "Attach a patient to the exam",
-		have ? &p : NULL, save_attach, x);
+		have ? &p : NULL, 0, save_attach, x);
 	if (have)
 		patient_clear(&p);
 }
@@ -331,7 +333,7 @@ static int exams_key(struct ui *ui, void *state, int key)
 		x->selected += x->selected + 1 < x->count;
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	case 'n':
-		screen_patient_push(ui, "New exam: patient", NULL, save_new, x);
+		screen_patient_push(ui, "New exam: patient", NULL, 1, save_new, x);
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	case 'u':
 		new_unassigned(ui, x);

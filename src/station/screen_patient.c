@@ -9,17 +9,21 @@
 #include "sono/crypto.h"
 #include "sono/error.h"
 #include "sono/log.h"
+#include "station/exam.h"
 #include "station/screen_patient.h"
 #include "station/screen_text.h"
 
 #define LABEL_COLS 21
 #define KEY_ESCAPE 27
+/* Row of the optional exam type, after the patient fields. */
+#define PRESET_ROW PATIENT_FIELD_COUNT
 
 struct patient_form {
 	char title[64];
-	char values[PATIENT_FIELD_COUNT][PATIENT_NOTE_MAX_BYTES + 1];
-	char messages[PATIENT_FIELD_COUNT][200];
+	char values[PATIENT_FIELD_COUNT + 1][PATIENT_NOTE_MAX_BYTES + 1];
+	char messages[PATIENT_FIELD_COUNT + 1][200];
 	char error[256];
+	int rows;    /* PATIENT_FIELD_COUNT, plus one with the exam type */
 	int current;
 	unsigned char pending[4]; /* bytes of an unfinished UTF-8 character */
 	int pending_len;
@@ -33,8 +37,11 @@ static void check_current(struct patient_form *f)
 	int i = f->current;
 
 	f->messages[i][0] = '\0';
-	patient_check_field((enum patient_field)i, f->values[i], NULL, f->messages[i],
-		sizeof(f->messages[i]));
+	if (i == PRESET_ROW)
+		exam_check_preset(f->values[i], f->messages[i], sizeof(f->messages[i]));
+	else
+		patient_check_field((enum patient_field)i, f->values[i], NULL, f->messages[i],
+			sizeof(f->messages[i]));
 }
 
 static void form_draw(struct ui *ui, void *state, WINDOW *win)
@@ -47,16 +54,17 @@ static void form_draw(struct ui *ui, void *state, WINDOW *win)
 	werase(win);
 	wattrset(win, (attr_t)theme_attr(th, THEME_TITLE));
 	screen_text_put(win, 0, 1, getmaxx(win) - 2, f->title, 0);
-	for (i = 0; i < PATIENT_FIELD_COUNT && i + 2 < getmaxy(win); i++) {
+	for (i = 0; i < f->rows && i + 2 < getmaxy(win); i++) {
 		row = i + 2;
 		wattrset(win, (attr_t)theme_attr(th, f->messages[i][0] ? THEME_ERROR : THEME_BODY));
 		mvwaddstr(win, row, 1, f->messages[i][0] ? "!" : " ");
 		wattrset(win, (attr_t)theme_attr(th, THEME_BODY));
-		screen_text_put(win, row, 3, LABEL_COLS - 1, patient_field_label((enum patient_field)i), 0);
+		screen_text_put(win, row, 3, LABEL_COLS - 1, i == PRESET_ROW ? "Exam type" :
+			patient_field_label((enum patient_field)i), 0);
 		wattrset(win, (attr_t)theme_attr(th, i == f->current ? THEME_HIGHLIGHT : THEME_BODY));
 		screen_text_put(win, row, 3 + LABEL_COLS, width, f->values[i], i == f->current);
 	}
-	row = PATIENT_FIELD_COUNT + 3;
+	row = f->rows + 3;
 	wattrset(win, (attr_t)theme_attr(th, THEME_ERROR));
 	if (row < getmaxy(win))
 		screen_text_put(win, row, 1, getmaxx(win) - 2, f->error[0] ? f->error :
@@ -74,7 +82,7 @@ static void append_char(struct patient_form *f, const unsigned char *bytes, int 
 	char *v = f->values[f->current];
 	size_t len = strlen(v);
 	size_t max = f->current == PATIENT_FIELD_INDICATION || f->current == PATIENT_FIELD_NOTES ?
-		PATIENT_NOTE_MAX_BYTES : PHI_TEXT_MAX;
+		PATIENT_NOTE_MAX_BYTES : f->current == PRESET_ROW ? EXAM_PRESET_MAX : PHI_TEXT_MAX;
 
 	if (len + (size_t)n > max)
 		return;
@@ -136,8 +144,14 @@ static int form_save(struct ui *ui, struct patient_form *f)
 	}
 	if (rc == 0)
 		rc = patient_validate(&p, NULL, msg, sizeof(msg));
+	if (rc == 0 && f->rows > PRESET_ROW) {
+		rc = exam_check_preset(f->values[PRESET_ROW], msg, sizeof(msg));
+		if (rc != 0)
+			f->current = PRESET_ROW;
+	}
 	if (rc == 0)
-		rc = f->save(ui, f->arg, &p, msg, sizeof(msg));
+		rc = f->save(ui, f->arg, &p, f->rows > PRESET_ROW ? f->values[PRESET_ROW] : NULL, msg,
+			sizeof(msg));
 	patient_clear(&p);
 	if (rc == 0)
 		return UI_ACT_POP | UI_ACT_HANDLED;
@@ -153,14 +167,14 @@ static int form_key(struct ui *ui, void *state, int key)
 	switch (key) {
 	case KEY_UP:
 	case KEY_BTAB:
-		f->current = (f->current + PATIENT_FIELD_COUNT - 1) % PATIENT_FIELD_COUNT;
+		f->current = (f->current + f->rows - 1) % f->rows;
 		break;
 	case KEY_DOWN:
 	case '\t':
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		f->current = (f->current + 1) % PATIENT_FIELD_COUNT;
+		f->current = (f->current + 1) % f->rows;
 		break;
 	case KEY_BACKSPACE:
 	case 127:
@@ -187,7 +201,8 @@ static void form_status(struct ui *ui, void *state, char *out, size_t outlen)
 	struct patient_form *f = state;
 
 	(void)ui;
-	snprintf(out, outlen, "Patient: %s", patient_field_label((enum patient_field)f->current));
+	snprintf(out, outlen, "Patient: %s", f->current == PRESET_ROW ? "Exam type" :
+		patient_field_label((enum patient_field)f->current));
 }
 
 static void form_destroy(void *state)
@@ -211,7 +226,7 @@ static const struct ui_screen patient_form_screen = {
 };
 
 void screen_patient_push(struct ui *ui, const char *title, const struct patient *initial,
-	screen_patient_save_fn save, void *arg)
+	int with_preset, screen_patient_save_fn save, void *arg)
 {
 	struct patient_form *f = ui_xcalloc(1, sizeof(*f));
 	int i;
@@ -219,6 +234,7 @@ void screen_patient_push(struct ui *ui, const char *title, const struct patient 
 	snprintf(f->title, sizeof(f->title), "%s", title);
 	f->save = save;
 	f->arg = arg;
+	f->rows = PATIENT_FIELD_COUNT + (with_preset ? 1 : 0);
 	for (i = 0; initial && i < PATIENT_FIELD_COUNT; i++)
 		patient_get_field(initial, (enum patient_field)i, f->values[i], sizeof(f->values[i]));
 	ui_push(ui, &patient_form_screen, f);

@@ -7,14 +7,17 @@
 #include "station/ui.h"
 
 /* Called once the operator saves a record that passes patient_validate().
- * Returns 0 to close the form, or a negative SONO_E* code to keep it open
- * with msg (may be empty) shown as the error.  p is wiped after the call. */
+ * preset is the exam type typed on the form, or NULL when the form has no
+ * exam type row.  Returns 0 to close the form, or a negative SONO_E* code
+ * to keep it open with msg (may be empty) shown as the error.  p is wiped
+ * after the call. */
 typedef int (*screen_patient_save_fn)(struct ui *ui, void *arg, const struct patient *p,
-	char *msg, size_t msglen);
+	const char *preset, char *msg, size_t msglen);
 
-/* Pushes the form titled title, filled from initial when not NULL.  arg is
- * passed to save and is not freed by the form. */
+/* Pushes the form titled title, filled from initial when not NULL.  With
+ * with_preset set, a last row asks for the exam type (preset) of a new exam.
+ * arg is passed to save and is not freed by the form. */
 void screen_patient_push(struct ui *ui, const char *title, const struct patient *initial,
-	screen_patient_save_fn save, void *arg);
+	int with_preset, screen_patient_save_fn save, void *arg);
 
 #endif

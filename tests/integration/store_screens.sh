@@ -86,6 +86,13 @@ tmx send-keys -t st F2
 check "save is refused while the date is invalid" wait_pane 'Birth date: no such calendar date' 3
 tmx send-keys -t st BSpace BSpace
 tmx send-keys -t st -l '28'
+tmx send-keys -t st Down Down Down Down Down Down
+tmx send-keys -t st -l 'Bad Type'
+check "invalid exam type is flagged inline" wait_pane 'Exam type: use up to 31 lowercase' 3
+tmx send-keys -t st F2
+check "save is refused while the exam type is invalid" wait_pane 'Exam type: use up to 31' 3
+tmx send-keys -t st BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace
+tmx send-keys -t st -l 'abdomen'
 tmx send-keys -t st F2
 check "valid form creates the exam" wait_pane 'draft .*Formtester  FORM-9' 5
 

@@ -283,6 +283,24 @@ static void transitions_enforced(void **state)
 		EXAM_SCANNING), SONO_ENOTFOUND);
 }
 
+static void preset_checked(void **state)
+{
+	struct fixture *f = *state;
+	char uuid[CRYPTO_UUID_LEN];
+	char msg[160] = "";
+
+	assert_int_equal(exam_check_preset("abdomen", msg, sizeof(msg)), SONO_OK);
+	assert_int_equal(exam_check_preset("", msg, sizeof(msg)), SONO_OK);
+	assert_int_equal(exam_check_preset(NULL, msg, sizeof(msg)), SONO_OK);
+	assert_int_equal(exam_check_preset("Abdomen", msg, sizeof(msg)), SONO_EINVAL);
+	assert_non_null(strstr(msg, "Exam type"));
+	assert_int_equal(exam_check_preset("a\x1b[31m", msg, sizeof(msg)), SONO_EINVAL);
+	assert_int_equal(exam_check_preset("abcdefghijklmnopqrstuvwxyz012345", msg, sizeof(msg)),
+		SONO_EINVAL);
+	assert_int_equal(exam_create(f->store, NULL, "bad preset", uuid), SONO_EINVAL);
+	assert_int_equal(exam_create(f->store, NULL, "vascular", uuid), SONO_OK);
+}
+
 static void still_needs_scanning(void **state)
 {
 	struct fixture *f = *state;
@@ -531,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(part_metadata_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(measurements_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(transitions_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(preset_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(still_needs_scanning, setup, teardown),
 		cmocka_unit_test_setup_teardown(unassigned_exam_gets_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(invalid_patient_rejected, setup, teardown),
