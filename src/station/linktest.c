@@ -19,6 +19,8 @@
 #include "station/scanner.h"
 
 #define LINKTEST_DEFAULT_FRAMES 100
+/* Default --timeout: this many seconds plus 0.1 s per requested frame, so a
+ * long run at 10 frames per second or more is not cut short. */
 #define LINKTEST_DEFAULT_TIMEOUT_S 30
 
 struct linktest_options {
@@ -56,7 +58,8 @@ static void linktest_usage(FILE *out)
 		"      --frames N           frames to receive (default %d)\n"
 		"      --dump DIR           write each frame taken as DIR/frame-NNNNNN.pgm (gray)\n"
 		"                           or .ppm (colour); DIR must exist\n"
-		"      --timeout SECONDS    give up after this long (default %d)\n"
+		"      --timeout SECONDS    give up after this long (default %d plus 0.1 per\n"
+		"                           frame)\n"
 		"      --insecure-igtl      plain OpenIGTLink over TCP, no TLS and no pin\n"
 		"      --tls1.2             cap the handshake at TLS 1.2\n"
 		"      --keep-trying        retry after TLS, pin and connect failures until\n"
@@ -255,8 +258,7 @@ static int check_dump_dir(const char *dir)
 
 int cmd_link_test(int argc, char **argv)
 {
-	struct linktest_options o = { .frames = LINKTEST_DEFAULT_FRAMES,
-		.timeout_s = LINKTEST_DEFAULT_TIMEOUT_S };
+	struct linktest_options o = { .frames = LINKTEST_DEFAULT_FRAMES };
 	struct linktest_result r = { 0 };
 	struct scanner_stats st;
 	struct mailbox *mb;
@@ -275,6 +277,8 @@ int cmd_link_test(int argc, char **argv)
 	}
 	if (o.dump_dir && check_dump_dir(o.dump_dir))
 		return EXIT_USAGE;
+	if (o.timeout_s == 0)
+		o.timeout_s = LINKTEST_DEFAULT_TIMEOUT_S + o.frames / 10;
 
 	mb = mailbox_new();
 	if (!mb || scanner_start(&s, &o.cfg, mb) < 0) {

@@ -109,13 +109,18 @@ static void copy_text(char *dst, size_t size, json_t *obj, const char *key)
 		sanitize_str(value, dst, size);
 }
 
-/* Stores the hello's identity; the certificate serial, when present, wins. */
+/* Stores the hello's identity.  The certificate serial, when present, wins,
+ * and a hello that claims another serial is logged. */
 static void handle_hello(struct scanner *s, json_t *obj)
 {
-	char model[SCANNER_TEXT_MAX] = "";
+	char model[SCANNER_TEXT_MAX] = "", serial[SCANNER_TEXT_MAX] = "";
 
 	copy_text(model, sizeof(model), obj, "model");
+	copy_text(serial, sizeof(serial), obj, "serial");
 	pthread_mutex_lock(&s->lock);
+	if (s->ctx && s->stats.serial[0] && serial[0] && strcmp(serial, s->stats.serial) != 0)
+		LOG_WARN("scanner %s:%u: hello claims serial \"%s\" but the certificate serial is \"%s\"",
+			s->cfg.host, s->cfg.port, serial, s->stats.serial);
 	if (s->ctx == NULL || s->stats.serial[0] == '\0')
 		copy_text(s->stats.serial, sizeof(s->stats.serial), obj, "serial");
 	snprintf(s->stats.model, sizeof(s->stats.model), "%s", model);
