@@ -11,6 +11,7 @@
 #include "sono/error.h"
 #include "sono/log.h"
 #include "sono/sanitize.h"
+#include "station/cloud_parse.h"
 #include "station/session.h"
 
 int64_t session_now(void)
@@ -70,22 +71,6 @@ static int login_post(struct cloud_client *c, const char *username, const char *
 	return rc;
 }
 
-/* Parses one entry of GET /scanners.  Returns 0 or SONO_EPROTO. */
-static int parse_scanner(const json_t *entry, struct store_cloud_scanner *out)
-{
-	const char *serial = json_string_value(json_object_get(entry, "serial"));
-	const char *model = json_string_value(json_object_get(entry, "model"));
-	const char *fp = json_string_value(json_object_get(entry, "fingerprint"));
-
-	memset(out, 0, sizeof(*out));
-	if (serial == NULL || serial[0] == '\0' || strlen(serial) >= sizeof(out->serial) ||
-	    fp == NULL || tls_pin_normalize(fp, out->fingerprint) < 0)
-		return SONO_EPROTO;
-	snprintf(out->serial, sizeof(out->serial), "%s", serial);
-	snprintf(out->model, sizeof(out->model), "%s", model ? model : "");
-	return 0;
-}
-
 /* Pulls the permitted scanners and caches them for username. */
 static int pull_scanners(struct cloud_client *c, struct store *s, const char *username,
 	struct cloud_result *res)
@@ -114,7 +99,7 @@ static int pull_scanners(struct cloud_client *c, struct store *s, const char *us
 	json_array_foreach(array, i, entry) {
 		if (n == STORE_CLOUD_SCANNERS_MAX)
 			break;
-		if (parse_scanner(entry, &list[n]) == 0)
+		if (cloud_parse_scanner(entry, &list[n]) == 0)
 			n++;
 		else
 			LOG_WARN("skipping a malformed scanner entry %zu from the cloud", i);

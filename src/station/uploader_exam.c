@@ -11,18 +11,13 @@
 #include "sono/error.h"
 #include "sono/frame.h"
 #include "sono/log.h"
+#include "station/cloud_parse.h"
 #include "station/exam.h"
 #include "station/uploader_internal.h"
 
 /* The cloud's limits on one part body and on the number of parts. */
 #define CLOUD_PART_MAX (64u * 1024 * 1024)
 #define CLOUD_PARTS_MAX 10000
-
-/* Size and hash of one part as sent, for the receipt check. */
-struct sent_part {
-	uint64_t size;
-	char sha256[CRYPTO_SHA256_HEX_LEN];
-};
 
 struct part_list {
 	struct exam_part *parts;
@@ -239,7 +234,7 @@ static int exam_meta_text(struct store *s, const struct exam_summary *e,
 }
 
 /* Checks the response to a part PUT against what was sent. */
-static int check_part_answer(const json_t *answer, const struct sent_part *sent,
+static int check_part_answer(const json_t *answer, const struct cloud_sent_part *sent,
 	struct cloud_result *res)
 {
 	const char *sha = json_string_value(json_object_get(answer, "sha256"));
@@ -258,7 +253,7 @@ static int put_part(struct uploader *u, struct cloud_client *c, const char *uuid
 	const struct cloud_body_stream *body, struct progress_ctx *progress,
 	struct cloud_result *res)
 {
-	struct sent_part sent;
+	struct cloud_sent_part sent;
 	char path[96];
 	json_t *answer = NULL;
 	int rc;
@@ -277,7 +272,7 @@ static int put_part(struct uploader *u, struct cloud_client *c, const char *uuid
 
 /* Sends the stills and cines as parts 1..k. */
 static int put_image_parts(struct uploader *u, struct cloud_client *c,
-	const struct exam_summary *e, const struct part_list *list, struct sent_part *sent,
+	const struct exam_summary *e, const struct part_list *list, struct cloud_sent_part *sent,
 	uint64_t total, struct cloud_result *res)
 {
 	struct progress_ctx progress = { u, 0, total };
@@ -313,7 +308,7 @@ static int put_image_parts(struct uploader *u, struct cloud_client *c,
 
 /* Fills sent[] with each image part's size and hash and checks the cloud's
  * limit on a part.  Returns 0 or SONO_ETOOBIG with the reason in res. */
-static int plan_parts(const struct part_list *list, struct sent_part *sent, uint64_t *total,
+static int plan_parts(const struct part_list *list, struct cloud_sent_part *sent, uint64_t *total,
 	struct cloud_result *res)
 {
 	size_t i, frame_bytes, part_bytes;
@@ -338,43 +333,9 @@ static int plan_parts(const struct part_list *list, struct sent_part *sent, uint
 	return 0;
 }
 
-/* Checks that the receipt lists exactly the parts sent, with their sizes and
- * hashes, and copies its id.  Returns 0 or SONO_EINVAL with the reason. */
-static int check_receipt(const json_t *receipt, const char *uuid, const struct sent_part *sent,
-	size_t n, char *receipt_id, size_t idlen, struct cloud_result *res)
-{
-	const json_t *parts = json_object_get(receipt, "parts"), *entry;
-	const char *id = json_string_value(json_object_get(receipt, "receipt_id"));
-	const char *exam = json_string_value(json_object_get(receipt, "exam"));
-	const char *sha;
-	json_int_t number;
-	size_t i;
-
-	if (id == NULL || id[0] == '\0' || strlen(id) >= idlen || exam == NULL ||
-	    strcmp(exam, uuid) != 0 || json_array_size(parts) != n)
-		goto mismatch;
-	json_array_foreach(parts, i, entry) {
-		number = json_integer_value(json_object_get(entry, "n"));
-		sha = json_string_value(json_object_get(entry, "sha256"));
-		if (number < 1 || (size_t)number > n || sha == NULL ||
-		    strcmp(sha, sent[number - 1].sha256) != 0 ||
-		    (uint64_t)json_integer_value(json_object_get(entry, "size")) !=
-		    sent[number - 1].size)
-			goto mismatch;
-	}
-	snprintf(receipt_id, idlen, "%s", id);
-	return 0;
-
-mismatch:
-	res->kind = CLOUD_ERR_PROTOCOL;
-	snprintf(res->message, sizeof(res->message), "the cloud's receipt does not list exactly "
-		"the parts, sizes and SHA-256 hashes that were sent; the exam stays on the station");
-	return SONO_EINVAL;
-}
-
 /* Sends the metadata part (number n), commits and checks the receipt. */
 static int finish_exam(struct uploader *u, struct cloud_client *c, const struct exam_summary *e,
-	const struct part_list *list, struct sent_part *sent, char *receipt_id, size_t idlen,
+	const struct part_list *list, struct cloud_sent_part *sent, char *receipt_id, size_t idlen,
 	struct cloud_result *res)
 {
 	uint8_t digest[CRYPTO_SHA256_LEN];
@@ -405,7 +366,7 @@ static int finish_exam(struct uploader *u, struct cloud_client *c, const struct 
 	if (rc == 0)
 		rc = cloud_client_json(c, "POST", path, NULL, &receipt, res);
 	if (rc == 0)
-		rc = check_receipt(receipt, e->uuid, sent, n, receipt_id, idlen, res);
+		rc = cloud_parse_receipt(receipt, e->uuid, sent, n, receipt_id, idlen, res);
 	json_decref(receipt);
 	return rc;
 }
@@ -434,7 +395,7 @@ int uploader_send_exam(struct uploader *u, struct cloud_client *c, const char *u
 {
 	struct part_list list = { NULL, 0, 0 };
 	char receipt_id[EXAM_RECEIPT_MAX];
-	struct sent_part *sent = NULL;
+	struct cloud_sent_part *sent = NULL;
 	struct exam_summary e;
 	uint64_t total = 0;
 	int rc;
