@@ -363,6 +363,11 @@ struct ui_rect ui_body(const struct ui *ui)
 	return r;
 }
 
+void ui_refresh(struct ui *ui)
+{
+	ui_render(ui);
+}
+
 void ui_request_full(struct ui *ui)
 {
 	ui->full = 1;

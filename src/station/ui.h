@@ -131,6 +131,10 @@ void ui_set_image_area(struct ui *ui, const struct ui_rect *rect);
 /* Returns the body rectangle (between status line and key bar). */
 struct ui_rect ui_body(const struct ui *ui);
 
+/* Draws the screen now, before a long operation on the UI thread, so a
+ * message set with ui_message() is seen while the operation runs. */
+void ui_refresh(struct ui *ui);
+
 /* Requests a full redraw and image re-emission on the next iteration. */
 void ui_request_full(struct ui *ui);
 
