@@ -1,10 +1,11 @@
-/* Where the live screen saves captures: the current exam.
+/* The capture target of the live screen: the current exam.
  *
  * The live screen calls only this table of operations, so the exam store
- * can make captures persistent without the screen depending on it.  Until
- * a store-backed sink is attached, capture_memory_sink() keeps captures in
- * memory for the life of the process.  Every operation returns 0 or a
- * negative SONO_E* code and copies what it needs from its arguments. */
+ * can make captures persistent without the screen depending on it: the
+ * store's sink is exam_capture_sink() in station/exam_sink.h.  When the
+ * store cannot be opened, capture_memory_sink() keeps captures in memory
+ * for the life of the process.  Every operation returns 0 or a negative
+ * SONO_E* code and copies what it needs from its arguments. */
 #ifndef STATION_CAPTURE_H
 #define STATION_CAPTURE_H
 
@@ -19,7 +20,7 @@ struct capture_meta {
 	double gain_db;
 	char preset[32];
 	char scanner_serial[64];
-	int has_caliper;         /* non-zero: caliper_mm holds one measurement */
+	int has_caliper;         /* non-zero: caliper_mm contains one measurement */
 	double caliper_mm[4];    /* x1, y1, x2, y2 in mm from the top-left pixel */
 };
 

@@ -18,8 +18,8 @@
 /* Default byte budget: 10 s of 640x480 gray at 30 fps is about 92 MB, so
  * the budget, not the span, usually limits a long clip.
  * NOTE: frames are kept uncompressed, so with this default the station's
- * resident memory reaches about 100 MB while scanning; the rest of the
- * station takes about 16 MB (measured with --test-source pattern).  A
+ * resident memory reaches about 100 MB while scanning.  The rest of the
+ * station takes about 16 MB, measured with --test-source pattern.  A
  * budget of 20 MiB (about 2 s of such frames) stays under 40 MB. */
 #define CINE_BYTES_DEFAULT ((size_t)96 << 20)
 /* Most frames the buffer holds, whatever the span and budget allow. */

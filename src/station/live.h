@@ -50,9 +50,9 @@ struct live_options {
 	double cine_seconds;
 	size_t cine_bytes;
 	int *exit_status;            /* when not NULL, gets an EXIT_* code on close */
-	/* Where captures go.  When save_still is NULL the screen keeps them in
-	 * memory (capture_memory_sink); otherwise the screen takes ownership and
-	 * calls sink.close when it closes. */
+	/* Target of the captures.  When save_still is NULL the screen keeps
+	 * them in memory (capture_memory_sink); otherwise the screen takes
+	 * ownership and calls sink.close when it closes. */
 	struct capture_sink sink;
 };
 

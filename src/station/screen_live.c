@@ -219,8 +219,9 @@ static void capture_cine(struct live *lv)
 	}
 	n -= first;
 	/* NOTE: the sink runs on the UI thread with the cine locked, so the
-	 * screen stops while the clip is compressed and stored (0.6 s for 264
-	 * frames of --test-source pattern; speckle compresses worse). */
+	 * screen stops while the clip is compressed and stored.  That took
+	 * 0.6 s for 264 frames of --test-source pattern, and speckle
+	 * compresses worse. */
 	frames = ui_xcalloc(n ? n : 1, sizeof(*frames));
 	for (i = 0; i < n; i++)
 		frames[i] = cine_get(lv->cine, first + i);
