@@ -181,6 +181,9 @@ static int scanner_connect(struct live *lv, char *err, size_t errlen)
 	cfg.port = lv->opt.port;
 	snprintf(cfg.pin, sizeof(cfg.pin), "%s", lv->opt.pin);
 	cfg.insecure_igtl = lv->opt.insecure_igtl;
+	/* A wrong pin or serial does not fix itself; the panel shows the error
+	 * and the station exits with EXIT_SECURITY. */
+	cfg.stop_on_security_error = 1;
 	rc = scanner_start(&lv->scanner, &cfg, lv->link_mb);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot start the scanner link to %s:%u: %s", cfg.host, cfg.port,

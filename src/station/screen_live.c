@@ -387,7 +387,6 @@ static int live_tick(struct ui *ui, void *state)
 {
 	struct live *lv = state;
 
-	(void)ui;
 	if (mailbox_take(lv->ui_mb, &lv->current, 0) == 1) {
 		lv->have_frame = 1;
 		if (!atomic_load(&lv->frozen))
@@ -398,8 +397,17 @@ static int live_tick(struct ui *ui, void *state)
 			lv->depth_known = 1;
 		}
 	}
-	if (lv->scanner)
+	if (lv->scanner) {
+		enum scanner_state before = lv->link.state;
+
 		scanner_get_stats(lv->scanner, &lv->link);
+		/* The panel has room for the start of an error only; the status
+		 * line shows all of it for a few seconds when the link changes. */
+		if (lv->link.state != before && lv->link.state != SCANNER_CONNECTED &&
+		    lv->link.last_error[0])
+			ui_message(ui, "Scanner %s: %s", scanner_state_name(lv->link.state),
+				lv->link.last_error);
+	}
 	return UI_ACT_REDRAW;
 }
 

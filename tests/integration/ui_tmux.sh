@@ -194,6 +194,13 @@ else
 	fail "station process not found under pane shell $shell_pid"
 fi
 
+# --- a wrong pin stops the link and ends with the security exit status
+start_station "" "--pin SHA256:$(printf '%064d' 0)"
+check "wrong pin: the link fails" wait_pane 'Link +failed' 10
+check "wrong pin: the status line names the mismatch" wait_pane 'Scanner failed: certificate fingerprint' 5
+tmx send-keys -t ui q
+check "wrong pin: exit status 3" wait_pane '^EXIT=3' 5
+
 # --- themes: night by name; a malformed file is reported with its line
 start_station "" "--theme night"
 check "night theme starts" wait_pane 'LIVE [1-9][0-9]*\.[0-9] fps' 10
