@@ -20,6 +20,8 @@ struct render {
 	size_t mask_cap;
 	uint8_t *index;    /* sixel palette indices */
 	size_t index_cap;
+	uint8_t *gray;     /* luminance of an RGB image */
+	size_t gray_cap;
 };
 
 struct render *render_new(void)
@@ -34,6 +36,7 @@ void render_free(struct render *r)
 	free(r->image);
 	free(r->mask);
 	free(r->index);
+	free(r->gray);
 	free(r);
 }
 
@@ -270,10 +273,22 @@ static int sixel_gray(struct render *r, const struct render_image *img, unsigned
 		count + (img->mask ? 1 : 0), out);
 }
 
-/* Colour sixel through libsixel, with the overlay painted into the pixels. */
-static int sixel_rgb(struct render *r, struct render_image *img, struct sbuf *out)
+/* Colour sixel: gray levels plus the frame's few colours when it has few,
+ * else libsixel with the overlay painted into the pixels. */
+static int sixel_rgb(struct render *r, const struct frame *f, struct render_image *img,
+	unsigned levels, struct sbuf *out)
 {
 	size_t i, n = (size_t)img->w * img->h;
+	int rc;
+
+	rc = scratch(&r->gray, &r->gray_cap, n);
+	if (rc == 0)
+		rc = scratch(&r->index, &r->index_cap, n);
+	if (rc == 0)
+		rc = render_sixel_mixed(f, img, levels ? levels : RENDER_GRAY_LEVELS_DEFAULT, r->gray,
+			r->index, out);
+	if (rc != SONO_EUNSUPPORTED)
+		return rc;
 
 	if (img->mask) {
 		/* img->pixels is r->image, the scaled copy, so painting is safe. */
@@ -285,7 +300,7 @@ static int sixel_rgb(struct render *r, struct render_image *img, struct sbuf *ou
 	return sixelenc_encode_rgb(img->pixels, img->w, img->h, SIXELENC_COLORS_MAX, out);
 }
 
-static int render_sixel(struct render *r, const struct render_target *t,
+static int render_sixel(struct render *r, const struct render_target *t, const struct frame *f,
 	struct render_image *img, const struct render_rect *cells, struct sbuf *out)
 {
 	int rc;
@@ -294,7 +309,7 @@ static int render_sixel(struct render *r, const struct render_target *t,
 	if (rc == 0 && img->components == 1)
 		rc = sixel_gray(r, img, t->gray_levels, out);
 	else if (rc == 0)
-		rc = sixel_rgb(r, img, out);
+		rc = sixel_rgb(r, f, img, t->gray_levels, out);
 	if (rc == 0)
 		rc = sbuf_append_str(out, "\0338");
 	return rc;
@@ -383,7 +398,7 @@ int render_frame(struct render *r, const struct render_target *t, const struct f
 
 	switch (t->mode) {
 	case RENDER_MODE_SIXEL:
-		rc = render_sixel(r, t, &img, &l.cells, out);
+		rc = render_sixel(r, t, f, &img, &l.cells, out);
 		break;
 	case RENDER_MODE_HALFBLOCK_256:
 		rc = render_halfblock(&img, &l.cells, 0, out);

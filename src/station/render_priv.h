@@ -28,6 +28,17 @@ int render_halfblock(const struct render_image *img, const struct render_rect *c
 int render_ascii(const struct render_image *img, const struct render_rect *cells,
 	struct sbuf *out);
 
+/* Most distinct non-gray colours a frame may have for render_sixel_mixed. */
+#define RENDER_MIXED_COLORS_MAX 32
+
+/* Encodes the scaled RGB image img of frame f as sixel with nlevels gray
+ * levels plus f's own non-gray colours, the overlay on top.  gray and
+ * index are caller scratch buffers of img->w * img->h bytes.  Returns 0,
+ * SONO_EUNSUPPORTED when f has more than RENDER_MIXED_COLORS_MAX non-gray
+ * colours (out is then untouched), or as sixelenc_encode_indexed. */
+int render_sixel_mixed(const struct frame *f, const struct render_image *img, unsigned nlevels,
+	uint8_t *gray, uint8_t *index, struct sbuf *out);
+
 /* Returns the xterm 256-colour index nearest to an RGB colour: the 6x6x6
  * cube (16-231) or the gray ramp (232-255). */
 unsigned render_rgb_to_256(unsigned r, unsigned g, unsigned b);

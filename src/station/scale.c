@@ -20,6 +20,7 @@ struct taps {
 	unsigned *count;   /* taps of each destination index */
 	unsigned *start;   /* offset of its weights in weight */
 	uint16_t *weight;
+	int two_taps;      /* every index has exactly two taps (bilinear) */
 };
 
 static void taps_free(struct taps *t)
@@ -85,7 +86,12 @@ static void taps_fill_bilinear(struct taps *t, unsigned s, unsigned d)
 		if (x < 0)
 			x = 0;
 		x0 = (unsigned)x;
-		if (x0 >= s - 1) {
+		if (s >= 2 && x0 >= s - 1) {
+			/* Past the last centre: all weight on the last pixel, read as
+			 * the second tap so that every index has two. */
+			x0 = s - 2;
+			x = s - 1;
+		} else if (x0 >= s - 1) {
 			x0 = s - 1;
 			x = x0;
 		}
@@ -116,7 +122,34 @@ static int taps_build(struct taps *t, unsigned s, unsigned d)
 		taps_fill_area(t, s, d);
 	else
 		taps_fill_bilinear(t, s, d);
+	t->two_taps = d > s && s >= 2;
 	return 0;
+}
+
+/* Horizontal bilinear pass of one row: two taps for every index. */
+static void scale_row_two_taps(const uint8_t *row, unsigned comp, const struct taps *tx,
+	uint16_t *out, unsigned dw)
+{
+	const uint32_t round = 1u << (WEIGHT_BITS - 9);
+	unsigned x, c;
+
+	if (comp == 1) {
+		for (x = 0; x < dw; x++) {
+			const uint8_t *p = row + tx->first[x];
+			uint32_t w0 = tx->weight[2 * x], w1 = tx->weight[2 * x + 1];
+
+			out[x] = (uint16_t)((w0 * p[0] + w1 * p[1] + round) >> (WEIGHT_BITS - 8));
+		}
+		return;
+	}
+	for (x = 0; x < dw; x++) {
+		const uint8_t *p = row + (size_t)tx->first[x] * comp;
+		uint32_t w0 = tx->weight[2 * x], w1 = tx->weight[2 * x + 1];
+
+		for (c = 0; c < comp; c++)
+			out[x * comp + c] = (uint16_t)((w0 * p[c] + w1 * p[comp + c] + round) >>
+				(WEIGHT_BITS - 8));
+	}
 }
 
 /* Horizontal pass: each source row into a row of dw 8.8 fixed-point values. */
@@ -129,6 +162,10 @@ static void scale_rows(const uint8_t *src, unsigned sw, unsigned sh, unsigned co
 		const uint8_t *row = src + (size_t)y * sw * comp;
 		uint16_t *out = mid + (size_t)y * dw * comp;
 
+		if (tx->two_taps) {
+			scale_row_two_taps(row, comp, tx, out, dw);
+			continue;
+		}
 		for (x = 0; x < dw; x++) {
 			const uint16_t *w = tx->weight + tx->start[x];
 			const uint8_t *p = row + (size_t)tx->first[x] * comp;
@@ -144,6 +181,19 @@ static void scale_rows(const uint8_t *src, unsigned sw, unsigned sh, unsigned co
 	}
 }
 
+/* Combines two rows with weights w0 and w1 (summing to WEIGHT_ONE).  A
+ * separate loop for the bilinear case lets the compiler vectorise it. */
+static void blend_two_rows(const uint16_t *a, const uint16_t *b, uint32_t w0, uint32_t w1,
+	uint8_t *out, unsigned rowlen)
+{
+	unsigned i;
+
+	/* No clamp is needed: the weights sum to WEIGHT_ONE and the inputs are
+	 * at most 255 << 8, so the result is at most 255. */
+	for (i = 0; i < rowlen; i++)
+		out[i] = (uint8_t)((w0 * a[i] + w1 * b[i] + (1u << (WEIGHT_BITS + 7))) >> (WEIGHT_BITS + 8));
+}
+
 /* Vertical pass: combines rows of mid into the 8-bit destination. */
 static void scale_cols(const uint16_t *mid, unsigned rowlen, const struct taps *ty,
 	uint8_t *dst, unsigned dh)
@@ -155,6 +205,10 @@ static void scale_cols(const uint16_t *mid, unsigned rowlen, const struct taps *
 		const uint16_t *base = mid + (size_t)ty->first[y] * rowlen;
 		uint8_t *out = dst + (size_t)y * rowlen;
 
+		if (ty->count[y] == 2) {
+			blend_two_rows(base, base + rowlen, w[0], w[1], out, rowlen);
+			continue;
+		}
 		for (i = 0; i < rowlen; i++) {
 			uint32_t sum = 0;
 

@@ -562,6 +562,9 @@ static void render_spares_last_row(void **state)
 	frame_free(&f);
 }
 
+/* How our encoder starts an image; libsixel 1.10 writes "ESC P q". */
+#define OUR_SIXEL_START "\033P0;1;0q"
+
 /* Counts palette definitions ("#n;2;r;g;b") in sixel output. */
 static unsigned count_palette_entries(const struct sbuf *out)
 {
@@ -591,17 +594,86 @@ static void render_gray_rgb_uses_levels(void **state)
 	sbuf_init(&out, RENDER_OUTPUT_MAX);
 	assert_int_equal(render_frame(r, &t, &f, NULL, &out, NULL), 0);
 	assert_true(count_palette_entries(&out) <= RENDER_GRAY_LEVELS_DEFAULT);
+	assert_non_null(strstr((char *)out.data, OUR_SIXEL_START));
 
-	/* One coloured pixel sends the frame through libsixel's palette. */
-	f.pixels[0] = 255;
-	f.pixels[1] = 0;
+	/* Distinct colours past RENDER_MIXED_COLORS_MAX go through libsixel. */
+	for (i = 0; i < 100; i++) {
+		f.pixels[3 * i] = (uint8_t)(i + 100);
+		f.pixels[3 * i + 1] = 0;
+	}
 	sbuf_reset(&out);
 	assert_int_equal(render_frame(r, &t, &f, NULL, &out, NULL), 0);
-	assert_true(count_palette_entries(&out) > RENDER_GRAY_LEVELS_DEFAULT);
+	assert_null(strstr((char *)out.data, OUR_SIXEL_START));
 	sbuf_free(&out);
 	render_free(r);
 	frame_free(&f);
 	free(g);
+}
+
+/* A gray speckle frame with a yellow box and a cyan line, as annotations
+ * on a B-mode image look, at w x h. */
+static void make_annotated(struct frame *f, unsigned w, unsigned h)
+{
+	uint8_t *g = make_speckle(w, h);
+	size_t i, x, y;
+
+	make_frame(f, w, h, 3, 0);
+	for (i = 0; i < (size_t)w * h; i++)
+		memset(f->pixels + 3 * i, g[i], 3);
+	for (y = h / 8; y < h / 4; y++) {
+		for (x = w / 8; x < w / 4; x++)
+			memcpy(f->pixels + 3 * (y * w + x), "\xff\xff\x00", 3);
+	}
+	for (x = 0; x < w; x++)
+		memcpy(f->pixels + 3 * ((size_t)(h - 3) * w + x), "\x00\xc0\xc0", 3);
+	free(g);
+}
+
+static void render_annotated_uses_levels(void **state)
+{
+	struct frame f = { 0 };
+	struct render *r = render_new();
+	struct render_target t = sixel_target(80, 30);
+	struct render_layout l;
+	struct decoded d;
+	struct sbuf out;
+	uint8_t *ref;
+	double p;
+	size_t mid;
+
+	(void)state;
+	make_annotated(&f, 640, 480);
+	sbuf_init(&out, RENDER_OUTPUT_MAX);
+	assert_int_equal(render_frame(r, &t, &f, NULL, &out, &l), 0);
+	assert_true(count_palette_entries(&out) <= RENDER_GRAY_LEVELS_DEFAULT + 2);
+	assert_non_null(strstr((char *)out.data, OUR_SIXEL_START));
+
+	decode(out.data, out.len, &d);
+	assert_int_equal(d.w, (int)l.px_w);
+	assert_int_equal(d.h, (int)l.px_h);
+	ref = malloc((size_t)3 * l.px_w * l.px_h);
+	assert_non_null(ref);
+	assert_int_equal(scale_image(f.pixels, 640, 480, 3, ref, l.px_w, l.px_h), 0);
+	p = 0;
+	for (mid = 0; mid < (size_t)l.px_w * l.px_h * 3; mid++) {
+		double e = (double)decoded_channel(&d, mid / 3, (unsigned)(mid % 3)) - ref[mid];
+
+		p += e * e;
+	}
+	p = 10.0 * log10(255.0 * 255.0 * 3 * l.px_w * l.px_h / p);
+	print_message("annotated frame rendered at %ux%u: PSNR %.1f dB\n", l.px_w, l.px_h, p);
+	assert_true(p >= 30.0);
+
+	/* The middle of the yellow box decodes yellow. */
+	mid = (size_t)(l.px_h * 3 / 16) * l.px_w + l.px_w * 3 / 16;
+	assert_int_equal(decoded_channel(&d, mid, 0), 255);
+	assert_int_equal(decoded_channel(&d, mid, 1), 255);
+	assert_int_equal(decoded_channel(&d, mid, 2), 0);
+	free(ref);
+	decoded_free(&d);
+	sbuf_free(&out);
+	render_free(r);
+	frame_free(&f);
 }
 
 static void render_caps_huge_rectangle(void **state)
@@ -717,6 +789,7 @@ int main(void)
 		cmocka_unit_test(render_text_modes_output),
 		cmocka_unit_test(render_spares_last_row),
 		cmocka_unit_test(render_gray_rgb_uses_levels),
+		cmocka_unit_test(render_annotated_uses_levels),
 		cmocka_unit_test(render_caps_huge_rectangle),
 		cmocka_unit_test(render_rejects_bad_targets),
 		cmocka_unit_test(render_cell_maps_back),
