@@ -44,6 +44,7 @@ struct live_options {
 	char host[256];
 	unsigned port;
 	char pin[TLS_FINGERPRINT_LEN];
+	char serial[64];             /* expected certificate serial; "" = any */
 	int insecure_igtl;
 	const char *test_source;     /* non-NULL: synthetic frames, no scanner */
 	enum render_mode render;     /* requested mode (AUTO resolves via termcaps) */

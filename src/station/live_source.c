@@ -180,6 +180,7 @@ static int scanner_connect(struct live *lv, char *err, size_t errlen)
 	snprintf(cfg.host, sizeof(cfg.host), "%s", lv->opt.host);
 	cfg.port = lv->opt.port;
 	snprintf(cfg.pin, sizeof(cfg.pin), "%s", lv->opt.pin);
+	snprintf(cfg.serial, sizeof(cfg.serial), "%s", lv->opt.serial);
 	cfg.insecure_igtl = lv->opt.insecure_igtl;
 	/* A wrong pin or serial does not fix itself; the panel shows the error
 	 * and the station exits with EXIT_SECURITY. */

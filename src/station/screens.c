@@ -19,6 +19,7 @@
 #include "station/exam.h"
 #include "station/exam_sink.h"
 #include "station/live.h"
+#include "station/permit.h"
 #include "station/station_config.h"
 #include "station/store_cli.h"
 
@@ -177,11 +178,42 @@ static int build_options(const struct screen_args *a, struct live_options *opt)
 		cli_usage_error("sonoterm", "invalid --scanner '%s' (expected HOST:PORT)", a->scanner);
 		return SONO_EINVAL;
 	}
-	if (!a->insecure && (!a->pin || tls_pin_normalize(a->pin, opt->pin) < 0)) {
-		cli_usage_error("sonoterm", "missing or invalid --pin (expected SHA256: and 64 hex digits)");
+	/* Without --pin the scanner must be one the logged-in user is
+	 * permitted; run_screens resolves its pin from the store. */
+	if (!a->insecure && a->pin && tls_pin_normalize(a->pin, opt->pin) < 0) {
+		cli_usage_error("sonoterm", "invalid --pin (expected SHA256: and 64 hex digits)");
 		return SONO_EINVAL;
 	}
 	return 0;
+}
+
+/* Fills the pin and serial of a scanner given without --pin from the
+ * logged-in user's permitted scanners.  Returns EXIT_OK, or an exit code
+ * after printing why the scanner is refused. */
+static int resolve_permitted_scanner(struct store *s, struct live_options *opt)
+{
+	struct scanner_config cfg;
+	char err[1024];
+	int rc;
+
+	if (opt->test_source || opt->insecure_igtl || opt->pin[0])
+		return EXIT_OK;
+	if (!s) {
+		fprintf(stderr, "sonoterm: without --pin the store must open to check the scanner "
+			"permissions\n");
+		return EXIT_SECURITY;
+	}
+	scanner_config_defaults(&cfg);
+	snprintf(cfg.host, sizeof(cfg.host), "%s", opt->host);
+	cfg.port = opt->port;
+	rc = permit_resolve(s, &cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "sonoterm: %s\n", err);
+		return rc == SONO_EIO || rc == SONO_ETIMEOUT ? EXIT_UNAVAILABLE : EXIT_SECURITY;
+	}
+	snprintf(opt->pin, sizeof(opt->pin), "%s", cfg.pin);
+	snprintf(opt->serial, sizeof(opt->serial), "%s", cfg.serial);
+	return EXIT_OK;
 }
 
 static void usage(void)
@@ -190,7 +222,9 @@ static void usage(void)
 		"       sonoterm --test-source PATTERN [OPTION]...\n"
 		"Open the live scanning screen.\n\n"
 		"  --scanner HOST:PORT    the paired scanner\n"
-		"  --pin SHA256:HEX       the scanner certificate's fingerprint\n"
+		"  --pin SHA256:HEX       the scanner certificate's fingerprint; without it\n"
+		"                         the scanner must be one the logged-in user is\n"
+		"                         permitted ('sonoterm login')\n"
 		"  --insecure-igtl        plain TCP to an OpenIGTLink server (lab use only)\n"
 		"  --render MODE          auto, sixel, halfblock or ascii (default auto)\n"
 		"  --theme NAME           dark, high-contrast, night, mono or a file path\n"
@@ -277,6 +311,13 @@ static int run_screens(const struct screen_args *a, const struct live_options *o
 
 	setlocale(LC_ALL, "");
 	open_capture_exam(a, &exam, &opt);
+	status = resolve_permitted_scanner(exam.store, &opt);
+	if (status != EXIT_OK) {
+		if (opt.sink.close)
+			opt.sink.close(opt.sink.ctx);
+		close_capture_exam(&exam);
+		return status;
+	}
 	if (termcaps_detect(&caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
 		fprintf(stderr, "sonoterm: could not query the terminal; using a text renderer\n");
 	ui = ui_open(&uo);

@@ -91,6 +91,10 @@ station login --user "$USER_NAME" --password-file "$PW_FILE" >/dev/null
 check "a revoked scanner is refused after the next login (exit 3)" test $? -eq 3
 check "the refusal says the user is not permitted any scanner" \
 	grep -q "not permitted any scanner" "$TEST_TMP/capture.err"
+XDG_STATE_HOME="$TEST_TMP/state" "$SONOTERM" --scanner "127.0.0.1:$PROBE_PORT" \
+	--config "$STATION_CONF" --data-dir "$STATION" </dev/null >/dev/null 2>"$TEST_TMP/live.err"
+check "the live view refuses the revoked scanner too (exit 3)" test $? -eq 3
+check "the live view explains the refusal" grep -q "not permitted any scanner" "$TEST_TMP/live.err"
 "$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 2 \
 	--patient "$TEST_TMP/patient" --data-dir "$STATION" >/dev/null 2>>"$STATION_LOG"
 check "the direct --scanner/--pin mode stays available" test $? -eq 0
