@@ -40,6 +40,7 @@ void cloud_http_default_options(struct cloud_http_options *opt)
 	opt->port = 8443;
 	opt->workers = 4;
 	opt->slow_threads = 2;
+	opt->storage_threads = 4;
 	opt->slow_queue_max = 256;
 	opt->max_header_bytes = 8 * 1024;
 	opt->max_body_bytes = 16 * 1024 * 1024 + 64 * 1024;
@@ -277,8 +278,9 @@ static int http_check_options(const struct cloud_http_options *opt, char *err, s
 		return SONO_EINVAL;
 	}
 	if (opt->workers < 1 || opt->workers > CLOUD_HTTP_WORKERS_MAX ||
-	    opt->slow_threads < 1 || opt->slow_threads > CLOUD_HTTP_SLOW_THREADS_MAX) {
-		snprintf(err, errlen, "workers must be 1..%d and slow threads 1..%d",
+	    opt->slow_threads < 1 || opt->slow_threads > CLOUD_HTTP_SLOW_THREADS_MAX ||
+	    opt->storage_threads < 1 || opt->storage_threads > CLOUD_HTTP_SLOW_THREADS_MAX) {
+		snprintf(err, errlen, "workers must be 1..%d, password and storage threads 1..%d",
 			CLOUD_HTTP_WORKERS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX);
 		return SONO_EINVAL;
 	}

@@ -1,15 +1,17 @@
 /* The HTTPS server core of sonocloud: libevent's evhttp on OpenSSL
  * bufferevents, several event-loop worker threads accepting on one listening
- * socket, and a small pool of threads for slow work (password hashing).
+ * socket, and two thread pools for work that may block: one for password
+ * hashing and one for storage calls.
  *
  * Handlers never touch evhttp.  A handler reads the request through the
  * cloud_request_* accessors and fills the response with cloud_reply_*; the
- * core sends it after the handler returns.  A handler that has slow work to
- * do calls cloud_request_defer(): the work function then runs on a pool
+ * core sends it after the handler returns.  A handler that has blocking work
+ * to do calls cloud_request_defer(): the work function then runs on a pool
  * thread, fills the response there, and the core sends it from the request's
- * own event loop.  The routes run every password check as deferred work, so
- * an event loop never computes one, and a login waits only for the checks
- * queued ahead of it. */
+ * own event loop.  The routes run every password check on the password pool
+ * and every database call on the storage pool, so an event loop never
+ * computes a hash or waits for the database, and a login waits only for the
+ * checks queued ahead of it. */
 #ifndef SONO_CLOUD_HTTP_H
 #define SONO_CLOUD_HTTP_H
 
@@ -21,20 +23,29 @@
 #define CLOUD_HTTP_WORKERS_MAX 64
 #define CLOUD_HTTP_SLOW_THREADS_MAX 16
 
+/* Thread pools for deferred work. */
+enum cloud_pool {
+	CLOUD_POOL_PASSWORD, /* PBKDF2 checks and the requests that run them */
+	CLOUD_POOL_STORAGE,  /* database calls of authenticated requests */
+	CLOUD_POOL_COUNT
+};
+
 struct cloud_http_options {
 	const char *host;          /* numeric address or name to bind */
 	unsigned port;
 	SSL_CTX *ssl_ctx;          /* borrowed; must outlive the server */
 	int workers;               /* event-loop threads, 1..CLOUD_HTTP_WORKERS_MAX */
-	int slow_threads;          /* deferred-work threads, 1..CLOUD_HTTP_SLOW_THREADS_MAX */
-	size_t slow_queue_max;     /* deferred jobs waiting beyond this get 503 */
+	int slow_threads;          /* password pool threads, 1..CLOUD_HTTP_SLOW_THREADS_MAX */
+	int storage_threads;       /* storage pool threads, 1..CLOUD_HTTP_SLOW_THREADS_MAX */
+	size_t slow_queue_max;     /* jobs waiting in one pool beyond this get 503 */
 	size_t max_header_bytes;   /* request line and headers together */
 	size_t max_body_bytes;     /* largest body of any route */
 	int request_timeout_s;     /* whole request, from accept or last reply */
 	int max_connections;       /* open connections; newer ones are closed at once */
 };
 
-/* Fills opt with the defaults: 127.0.0.1:8443, 4 workers, 2 slow threads,
+/* Fills opt with the defaults: 127.0.0.1:8443, 4 workers, 2 password and
+ * 4 storage threads, 256 waiting jobs per pool,
  * 8 KiB of headers, 16 MiB + 64 KiB of body, 30 s per request, 1000
  * connections. */
 void cloud_http_default_options(struct cloud_http_options *opt);
@@ -45,7 +56,7 @@ struct cloud_request;
 typedef void (*cloud_http_handler)(struct cloud_request *r, void *arg);
 typedef void (*cloud_http_work)(struct cloud_request *r, void *arg);
 
-/* Binds the listening socket and starts the worker and slow-work threads.
+/* Binds the listening socket and starts the worker and pool threads.
  * handler is called on a worker thread for every complete request.  The
  * process must ignore SIGPIPE, because OpenSSL writes to sockets that
  * clients may already have closed.
@@ -57,7 +68,7 @@ int cloud_http_start(struct cloud_http **out, const struct cloud_http_options *o
  * the options asked for port 0). */
 void cloud_http_address(const struct cloud_http *h, char *out, size_t outlen);
 
-/* Stops accepting, replies 503 to queued slow jobs, stops the event loops,
+/* Stops accepting, replies 503 to queued pool jobs, stops the event loops,
  * joins every thread and frees the server.  Accepts NULL. */
 void cloud_http_stop(struct cloud_http *h);
 
@@ -104,11 +115,14 @@ const char *cloud_request_peer(const struct cloud_request *r);
 void cloud_request_set_data(struct cloud_request *r, void *data);
 void *cloud_request_data(const struct cloud_request *r);
 
-/* Queues work(r, arg) on a slow-work thread; the response is sent when work
- * returns.  Call at most once, as the handler's last step, and touch r only
- * from work after that.  Returns 0, SONO_ENOMEM, or SONO_ETOOBIG when the
- * queue is full or the server is stopping (the handler then replies 503). */
-int cloud_request_defer(struct cloud_request *r, cloud_http_work work, void *arg);
+/* Queues work(r, arg) on a thread of pool; the response is sent when work
+ * returns.  Call at most once per request, as the handler's last step, and
+ * touch r only from work after that; work itself cannot defer again.
+ * Returns 0, SONO_ESTATE when r was already deferred, SONO_ENOMEM, or
+ * SONO_ETOOBIG when the queue is full or the server is stopping (the
+ * handler then replies 503). */
+int cloud_request_defer(struct cloud_request *r, enum cloud_pool pool, cloud_http_work work,
+	void *arg);
 
 /* Sets the response.  body is copied; content_type may be NULL for an
  * empty body.  A later call replaces an earlier one. */

@@ -43,14 +43,18 @@ struct http_job {
 	struct http_job *next;
 };
 
+/* One pool of threads for deferred work. */
 struct http_slow {
+	struct cloud_http *server;
+	int threads;          /* threads to start */
+	int nice;             /* niceness added to each thread */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct http_job *head, *tail;
 	size_t queued;
 	int stopping;
 	int started;
-	pthread_t threads[CLOUD_HTTP_SLOW_THREADS_MAX];
+	pthread_t thread_ids[CLOUD_HTTP_SLOW_THREADS_MAX];
 };
 
 struct cloud_http {
@@ -61,7 +65,7 @@ struct cloud_http {
 	atomic_int connections;  /* open connections of all workers */
 	char address[NI_MAXHOST + NI_MAXSERV + 4];
 	struct http_worker workers[CLOUD_HTTP_WORKERS_MAX];
-	struct http_slow slow;
+	struct http_slow pools[CLOUD_POOL_COUNT];
 };
 
 struct http_header {
@@ -107,8 +111,8 @@ struct http_conn *http_conn_of(struct evhttp_request *req);
 /* Writes the numeric peer address of socket fd ("unknown" on failure). */
 void http_peer_name(int fd, char *out, size_t outlen);
 
-/* Starts and stops the slow-work threads.  Stopping waits for running jobs
- * and replies 503 to jobs that have not started. */
+/* Starts and stops the threads of every pool.  Stopping waits for running
+ * jobs and replies 503 to jobs that have not started. */
 int http_slow_start(struct cloud_http *h, char *err, size_t errlen);
 void http_slow_stop(struct cloud_http *h);
 

@@ -1,5 +1,6 @@
-/* The slow-work pool: a few threads that run deferred handler work such as
- * PBKDF2 password checks, so the event loops keep serving other requests.
+/* The thread pools for deferred handler work: PBKDF2 password checks on
+ * one, storage calls on the other, so the event loops keep serving other
+ * requests.
  * A finished job's response is sent from the request's own event loop
  * through event_base_once, because an evhttp request belongs to one loop. */
 #include "config.h"
@@ -16,8 +17,9 @@
 #include "sono/log.h"
 #include "cloud/http_internal.h"
 
-/* Niceness of slow-work threads relative to the event loops: on a machine
- * with few cores the loops then get the CPU first while hashes run. */
+/* Niceness of password threads relative to the event loops and the
+ * storage threads: on a machine with few cores the others then get the CPU
+ * first while hashes run. */
 #define SLOW_THREAD_NICE 5
 
 static void http_job_send_cb(evutil_socket_t fd, short what, void *arg)
@@ -57,14 +59,14 @@ static struct http_job *http_slow_pop(struct http_slow *s)
 
 static void *http_slow_main(void *arg)
 {
-	struct cloud_http *h = arg;
+	struct http_slow *s = arg;
 	struct http_job *job;
 
 	/* Linux applies a niceness given to setpriority to the calling thread
 	 * alone when the "process" id is a thread id. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SLOW_THREAD_NICE) < 0)
-		LOG_DEBUG("cannot lower the priority of a slow-work thread");
-	while ((job = http_slow_pop(&h->slow)) != NULL) {
+	if (s->nice > 0 && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), s->nice) < 0)
+		LOG_DEBUG("cannot lower the priority of a pool thread");
+	while ((job = http_slow_pop(s)) != NULL) {
 		job->work(job->request, job->arg);
 		http_slow_finish(job->request);
 		free(job);
@@ -72,16 +74,21 @@ static void *http_slow_main(void *arg)
 	return NULL;
 }
 
-int http_slow_start(struct cloud_http *h, char *err, size_t errlen)
+/* Initialises s and starts its threads.  s->server is set once the lock
+ * exists, which is what the stop functions check. */
+static int http_pool_start(struct http_slow *s, struct cloud_http *h, int threads, int nice,
+	const char *name, char *err, size_t errlen)
 {
-	struct http_slow *s = &h->slow;
 	int i;
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
-	for (i = 0; i < h->opt.slow_threads; i++) {
-		if (pthread_create(&s->threads[i], NULL, http_slow_main, h) != 0) {
-			snprintf(err, errlen, "cannot start slow-work thread %d", i);
+	s->server = h;
+	s->threads = threads;
+	s->nice = nice;
+	for (i = 0; i < s->threads; i++) {
+		if (pthread_create(&s->thread_ids[i], NULL, http_slow_main, s) != 0) {
+			snprintf(err, errlen, "cannot start %s thread %d", name, i);
 			return SONO_EIO;
 		}
 		s->started++;
@@ -89,22 +96,40 @@ int http_slow_start(struct cloud_http *h, char *err, size_t errlen)
 	return 0;
 }
 
-void http_slow_stop(struct cloud_http *h)
+int http_slow_start(struct cloud_http *h, char *err, size_t errlen)
 {
-	struct http_slow *s = &h->slow;
-	struct http_job *job, *next;
-	int i;
+	int rc;
 
-	if (s->started == 0 && s->head == NULL)
+	rc = http_pool_start(&h->pools[CLOUD_POOL_PASSWORD], h, h->opt.slow_threads,
+		SLOW_THREAD_NICE, "password", err, errlen);
+	if (rc == 0)
+		rc = http_pool_start(&h->pools[CLOUD_POOL_STORAGE], h, h->opt.storage_threads, 0,
+			"storage", err, errlen);
+	return rc;
+}
+
+/* Tells the threads of s to end after their current job. */
+static void http_pool_signal_stop(struct http_slow *s)
+{
+	if (s->server == NULL)
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < s->started; i++)
-		pthread_join(s->threads[i], NULL);
-	s->started = 0;
+}
 
+/* Joins the threads of s and replies 503 to the jobs still queued. */
+static void http_pool_drain(struct http_slow *s)
+{
+	struct http_job *job, *next;
+	int i;
+
+	if (s->server == NULL)
+		return;
+	for (i = 0; i < s->started; i++)
+		pthread_join(s->thread_ids[i], NULL);
+	s->started = 0;
 	for (job = s->head; job != NULL; job = next) {
 		next = job->next;
 		cloud_reply_error(job->request, 503, "unavailable", "The server is shutting down.");
@@ -114,13 +139,29 @@ void http_slow_stop(struct cloud_http *h)
 	s->head = s->tail = NULL;
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
+	s->server = NULL;
 }
 
-int cloud_request_defer(struct cloud_request *r, cloud_http_work work, void *arg)
+void http_slow_stop(struct cloud_http *h)
 {
-	struct http_slow *s = &r->worker->server->slow;
-	struct http_job *job = calloc(1, sizeof(*job));
+	int i;
 
+	for (i = 0; i < CLOUD_POOL_COUNT; i++)
+		http_pool_signal_stop(&h->pools[i]);
+	for (i = 0; i < CLOUD_POOL_COUNT; i++)
+		http_pool_drain(&h->pools[i]);
+}
+
+int cloud_request_defer(struct cloud_request *r, enum cloud_pool pool, cloud_http_work work,
+	void *arg)
+{
+	struct http_slow *s;
+	struct http_job *job;
+
+	if (r->deferred || pool < 0 || pool >= CLOUD_POOL_COUNT)
+		return SONO_ESTATE;
+	s = &r->worker->server->pools[pool];
+	job = calloc(1, sizeof(*job));
 	if (job == NULL)
 		return SONO_ENOMEM;
 	job->request = r;

@@ -208,6 +208,21 @@ static int route_find(struct route_ctx *ctx)
 	return 0;
 }
 
+/* Runs on a storage thread: the session look-up, the role check and the
+ * handler of an authenticated route.  These handlers never defer again. */
+static void route_storage_work(struct cloud_request *r, void *arg)
+{
+	struct route_ctx *ctx = arg;
+
+	if (route_authenticate(ctx) == 0 &&
+	    handlers[ctx->match.route->id](ctx) == ROUTE_DEFERRED) {
+		LOG_ERROR("%s: the handler deferred from a storage thread, which is not supported",
+			ctx->match.route->pattern);
+		cloud_reply_error(r, 500, "internal_error", "The server could not complete the request.");
+	}
+	route_ctx_free(ctx);
+}
+
 void cloud_routes_handle(struct cloud_request *r, void *arg)
 {
 	struct route_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -220,8 +235,17 @@ void cloud_routes_handle(struct cloud_request *r, void *arg)
 	ctx->req = r;
 	if (route_find(ctx) < 0 || route_check_body(ctx) < 0)
 		goto out;
-	if (ctx->match.route->roles != 0 && route_authenticate(ctx) < 0)
+
+	/* Every authenticated route reads the database, which may wait for a
+	 * lock or the disk, so it runs on the storage pool.  Public routes
+	 * that touch the database run their work on the password pool. */
+	if (ctx->match.route->roles != 0) {
+		if (cloud_request_defer(r, CLOUD_POOL_STORAGE, route_storage_work, ctx) == 0)
+			return;
+		cloud_reply_header(r, "Retry-After", "5");
+		cloud_reply_error(r, 503, "busy", "The server is busy; try again in a few seconds.");
 		goto out;
+	}
 	if (handlers[ctx->match.route->id](ctx) == ROUTE_DEFERRED)
 		return;
 out:

@@ -36,7 +36,9 @@ struct route_ctx {
 };
 
 /* A handler returns ROUTE_DONE when it set the response, or ROUTE_DEFERRED
- * when it passed ctx to cloud_request_defer. */
+ * when it passed ctx to cloud_request_defer.  Handlers of routes with roles
+ * run on a storage thread and must return ROUTE_DONE; public handlers run
+ * on an event loop and defer any database or password work. */
 enum { ROUTE_DONE = 0, ROUTE_DEFERRED = 1 };
 
 typedef int (*route_handler)(struct route_ctx *ctx);

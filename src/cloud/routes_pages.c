@@ -134,7 +134,7 @@ int routes_page_reset_post(struct route_ctx *ctx)
 	}
 	memcpy(ctx->match.token, token, strlen(token) + 1);
 	if (route_keep_secret(ctx, password) < 0 ||
-	    cloud_request_defer(ctx->req, page_reset_work, ctx) < 0) {
+	    cloud_request_defer(ctx->req, CLOUD_POOL_PASSWORD, page_reset_work, ctx) < 0) {
 		page_message(ctx->req, 503, "Busy", "The server is busy. Try again in a minute.");
 		return ROUTE_DONE;
 	}

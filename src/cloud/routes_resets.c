@@ -48,7 +48,7 @@ int routes_reset_request(struct route_ctx *ctx)
 		return ROUTE_DONE;
 	}
 	if (route_keep_secret(ctx, who) < 0 ||
-	    cloud_request_defer(ctx->req, reset_request_work, ctx) < 0) {
+	    cloud_request_defer(ctx->req, CLOUD_POOL_PASSWORD, reset_request_work, ctx) < 0) {
 		cloud_reply_header(ctx->req, "Retry-After", "5");
 		cloud_reply_error(ctx->req, 503, "busy", "The server is busy; try again in a few seconds.");
 		return ROUTE_DONE;
@@ -116,7 +116,7 @@ int routes_reset_use(struct route_ctx *ctx)
 	}
 	rc = route_keep_secret(ctx, password);
 	crypto_wipe((char *)password, strlen(password));
-	if (rc < 0 || cloud_request_defer(ctx->req, reset_use_work, ctx) < 0) {
+	if (rc < 0 || cloud_request_defer(ctx->req, CLOUD_POOL_PASSWORD, reset_use_work, ctx) < 0) {
 		cloud_reply_header(ctx->req, "Retry-After", "5");
 		cloud_reply_error(ctx->req, 503, "busy", "The server is busy; try again in a few seconds.");
 		return ROUTE_DONE;

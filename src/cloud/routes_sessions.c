@@ -89,7 +89,7 @@ int routes_session_create(struct route_ctx *ctx)
 		return ROUTE_DONE;
 	}
 	crypto_wipe((char *)login.password, strlen(login.password));
-	if (cloud_request_defer(ctx->req, login_work, ctx) < 0) {
+	if (cloud_request_defer(ctx->req, CLOUD_POOL_PASSWORD, login_work, ctx) < 0) {
 		cloud_reply_header(ctx->req, "Retry-After", "5");
 		cloud_reply_error(ctx->req, 503, "busy",
 			"Too many logins are waiting; try again in a few seconds.");

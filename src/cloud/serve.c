@@ -62,6 +62,7 @@ static void serve_usage(FILE *out)
 		"                          the host name given to init, with the listen port)\n"
 		"  --workers N             event-loop threads, 1-%d (default 4)\n"
 		"  --slow-threads N        password-hashing threads, 1-%d (default 2)\n"
+		"  --storage-threads N     threads for database calls, 1-%d (default 4)\n"
 		"  --max-connections N     open connections before new ones are closed\n"
 		"                          (default 1000, lowered to fit the open-file limit)\n"
 		"  --request-timeout SEC   time allowed for one whole request, including the\n"
@@ -75,7 +76,7 @@ static void serve_usage(FILE *out)
 		"\n"
 		"Exit status: 0 after a clean stop, 1 when the server fails, 2 for a usage\n"
 		"error, 3 when the certificate or key cannot be used.\n",
-		CLOUD_HTTP_WORKERS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX,
+		CLOUD_HTTP_WORKERS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX, CLOUD_HTTP_SLOW_THREADS_MAX,
 		SESSIONS_IDLE_DEFAULT, SESSIONS_ABSOLUTE_DEFAULT, RESETS_RESET_SECONDS);
 }
 
@@ -96,7 +97,7 @@ static int serve_number(const char *name, const char *text, long min, long max, 
 
 enum {
 	OPT_DATA_DIR = 256, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_OUTBOX, OPT_PUBLIC_HOST,
-	OPT_WORKERS, OPT_SLOW, OPT_MAX_CONNECTIONS, OPT_TIMEOUT, OPT_IDLE, OPT_ABSOLUTE, OPT_RESET_LIFETIME, OPT_LOG_FILE, OPT_LOG_LEVEL,
+	OPT_WORKERS, OPT_SLOW, OPT_STORAGE, OPT_MAX_CONNECTIONS, OPT_TIMEOUT, OPT_IDLE, OPT_ABSOLUTE, OPT_RESET_LIFETIME, OPT_LOG_FILE, OPT_LOG_LEVEL,
 };
 
 static const struct option serve_longopts[] = {
@@ -108,6 +109,7 @@ static const struct option serve_longopts[] = {
 	{ "public-host", required_argument, NULL, OPT_PUBLIC_HOST },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "slow-threads", required_argument, NULL, OPT_SLOW },
+	{ "storage-threads", required_argument, NULL, OPT_STORAGE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "request-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "session-idle", required_argument, NULL, OPT_IDLE },
@@ -133,6 +135,10 @@ static int serve_set_number(struct serve_options *o, int opt, const char *arg)
 	case OPT_SLOW:
 		rc = serve_number("--slow-threads", arg, 1, CLOUD_HTTP_SLOW_THREADS_MAX, &v);
 		o->http.slow_threads = (int)v;
+		return rc;
+	case OPT_STORAGE:
+		rc = serve_number("--storage-threads", arg, 1, CLOUD_HTTP_SLOW_THREADS_MAX, &v);
+		o->http.storage_threads = (int)v;
 		return rc;
 	case OPT_MAX_CONNECTIONS:
 		rc = serve_number("--max-connections", arg, 1, 1000000, &v);
@@ -327,9 +333,9 @@ static int serve_run(struct serve_options *o)
 		goto out;
 	}
 	cloud_http_address(http, address, sizeof(address));
-	LOG_NOTICE("serving https://%s/ with certificate %s, %d workers, %d slow threads, "
-		"at most %d connections", address, fingerprint, o->http.workers,
-		o->http.slow_threads, o->http.max_connections);
+	LOG_NOTICE("serving https://%s/ with certificate %s, %d workers, %d password and %d "
+		"storage threads, at most %d connections", address, fingerprint, o->http.workers,
+		o->http.slow_threads, o->http.storage_threads, o->http.max_connections);
 
 	while (sigwait(&set, &sig) != 0)
 		;

@@ -64,14 +64,32 @@ static void slow_work(struct cloud_request *r, void *arg)
 	cloud_reply(r, 200, "text/plain", "slow", 4);
 }
 
-/* The stub routes: /slow defers SLOW_WORK_MS of work, anything else
+static void storage_work(struct cloud_request *r, void *arg)
+{
+	cloud_reply(r, 200, "text/plain", "stored", 6);
+}
+
+/* Result of deferring a request a second time, set by the /twice route. */
+static int second_defer_rc;
+
+/* The stub routes: /slow defers SLOW_WORK_MS of work to the password pool,
+ * /twice defers to the storage pool and then tries again, anything else
  * replies at once. */
 static void stub_handler(struct cloud_request *r, void *arg)
 {
 	const char *path = cloud_request_path(r);
 
+	if (path != NULL && strcmp(path, "/twice") == 0) {
+		if (cloud_request_defer(r, CLOUD_POOL_STORAGE, storage_work, NULL) < 0) {
+			cloud_reply_error(r, 503, "busy", "The storage queue is full.");
+			return;
+		}
+		second_defer_rc = cloud_request_defer(r, CLOUD_POOL_PASSWORD, slow_work, NULL);
+		return;
+	}
+
 	if (path != NULL && strcmp(path, "/slow") == 0) {
-		if (cloud_request_defer(r, slow_work, NULL) < 0)
+		if (cloud_request_defer(r, CLOUD_POOL_PASSWORD, slow_work, NULL) < 0)
 			cloud_reply_error(r, 503, "busy", "The slow-work queue is full.");
 		return;
 	}
@@ -276,6 +294,19 @@ static void connection_limit_closes_new(void **state)
 	assert_int_equal(later.status, 200);
 }
 
+static void second_defer_rejected(void **state)
+{
+	struct fixture *f = *state;
+	struct fetch ft = { .f = f, .path = "/twice" };
+
+	second_defer_rc = 0;
+	fetch_main(&ft);
+	assert_int_equal(ft.status, 200);
+	assert_int_equal(second_defer_rc, SONO_ESTATE);
+	/* Only the storage work ran, so the reply came without the slow delay. */
+	assert_true(ft.seconds < SLOW_WORK_MS / 1000.0);
+}
+
 static void replies_carry_security_headers(void **state)
 {
 	static const char *names[] = {
@@ -299,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fast_request_not_blocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_queue_replies_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(stop_replies_to_queued_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(second_defer_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(replies_carry_security_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(connection_limit_closes_new, setup_two_connections,
 			teardown),
