@@ -1,7 +1,7 @@
 /* Sixel output for gray frames with a few colours, such as a B-mode image
- * with coloured annotations: the gray encoder's histogram levels plus the
- * frame's own colours, so these frames skip libsixel's slower quantiser.
- * Frames with more colours (colour Doppler) stay with libsixel. */
+ * with coloured annotations.  The palette is the gray encoder's histogram
+ * levels plus the frame's own colours, which is faster than libsixel's
+ * quantiser.  Frames with more colours (colour Doppler) stay with libsixel. */
 #include "config.h"
 
 #include <limits.h>

@@ -1,4 +1,5 @@
-/* Internals shared by render.c and the text writers in render_text.c. */
+/* Internals shared by render.c, the text writers in render_text.c and the
+ * mixed gray and colour sixel path in render_mixed.c. */
 #ifndef STATION_RENDER_PRIV_H
 #define STATION_RENDER_PRIV_H
 

@@ -2,7 +2,7 @@
  *
  * Each axis gets a table of taps (first source index, count, 12-bit
  * weights summing to 4096).  The horizontal pass writes 16-bit values with
- * 8 fraction bits; the vertical pass rounds back to 8 bits. */
+ * 8 fraction bits, and the vertical pass rounds them back to 8 bits. */
 #include "config.h"
 
 #include <math.h>

@@ -34,7 +34,8 @@ python3 "$top_srcdir/tests/integration/term_pty.py" --mode sixel --cols 120 --ro
 	XDG_DATA_HOME="$TEST_TMP/data" SONO_THEME_DIR="$top_srcdir/themes" LANG=C.UTF-8 \
 	"$SONOTERM" --scanner "$ADDR" --pin "$PIN" >/dev/null
 check "the station wrote a sixel image" grep -q "$(printf '\033')P[0-9;]*q" "$TEST_TMP/capture"
-# In a sanitizer build a report would reach the terminal, so the capture.
+# The station's stderr is the pty, so in a sanitizer build a report would
+# be in the capture.
 check "no sanitizer report reached the terminal" \
 	sh -c "! grep -aq 'AddressSanitizer\|runtime error' '$TEST_TMP/capture'"
 
