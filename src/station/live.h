@@ -38,6 +38,7 @@
 #define LIVE_GAIN_STEP_DB 2.0
 #define LIVE_PANEL_COLS 28   /* side panel width; hidden below 60 columns */
 #define LIVE_SCALE_COLS 5    /* depth scale labels between image and panel */
+#define LIVE_AGES_MAX 1024   /* frame ages kept per 5 s stats window */
 
 /* Start-up settings of the live screen, from the command line or config. */
 struct live_options {
@@ -122,6 +123,8 @@ struct live {
 	long long last_paint_ms;
 	double frame_age_ms;         /* age of the last frame when the terminal took it */
 	double frame_age_max_ms;     /* since the last periodic log line */
+	double ages[LIVE_AGES_MAX];  /* frame ages since the last log line, for p95 */
+	size_t ages_count;
 	long long stats_log_ms;
 	uint64_t paints;
 	struct scanner_stats link;   /* snapshot, refreshed each tick */

@@ -100,6 +100,8 @@ static void record_age(struct live *lv)
 	lv->frame_age_ms = (double)(frame_now_ns() - lv->adapt.frame_ts_ns) / 1e6;
 	if (lv->frame_age_ms > lv->frame_age_max_ms)
 		lv->frame_age_max_ms = lv->frame_age_ms;
+	if (lv->ages_count < LIVE_AGES_MAX)
+		lv->ages[lv->ages_count++] = lv->frame_age_ms;
 }
 
 /* Returns 1 when the terminal's output queue is empty (or cannot be
@@ -183,6 +185,23 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Returns the 95th percentile of the frame ages since the last stats line,
+ * or 0 without any. */
+static double age_p95(struct live *lv)
+{
+	if (lv->ages_count == 0)
+		return 0;
+	qsort(lv->ages, lv->ages_count, sizeof(lv->ages[0]), compare_double);
+	return lv->ages[lv->ages_count * 95 / 100]; /* below ages_count for any count >= 1 */
+}
+
 static void count_paint(struct live *lv, const struct frame *f)
 {
 	long long now = ui_now_ms();
@@ -197,10 +216,12 @@ static void count_paint(struct live *lv, const struct frame *f)
 		lv->fps_start_ms = now;
 	}
 	if (now - lv->stats_log_ms >= LIVE_STATS_LOG_MS) {
-		LOG_INFO("live: %.1f fps painted, frame age %.0f ms (max %.0f ms), %zu bytes a frame, "
-			"area %.0f%%, renderer %s", lv->fps, lv->frame_age_ms, lv->frame_age_max_ms,
-			lv->adapt.last_bytes, lv->adapt.area_scale * 100, render_mode_name(lv->mode));
+		LOG_INFO("live: %.1f fps painted, frame age %.0f ms (p95 %.0f ms, max %.0f ms), "
+			"%zu bytes a frame, area %.0f%%, renderer %s", lv->fps, lv->frame_age_ms,
+			age_p95(lv), lv->frame_age_max_ms, lv->adapt.last_bytes,
+			lv->adapt.area_scale * 100, render_mode_name(lv->mode));
 		lv->frame_age_max_ms = 0;
+		lv->ages_count = 0;
 		lv->stats_log_ms = now;
 	}
 }
