@@ -56,7 +56,15 @@ PROBE_PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
 
 write_patient "$TEST_TMP/patient" CRASH-0001 Crashcourse Walter 1970-01-01
 # One capture without a kill, so the first deletes have something to hit.
+# Its duration sets the kill window, so kills land anywhere from process
+# start to just past completion on fast and slow (sanitizer) builds alike.
+t0=$(date +%s%N)
 capture "$DATA" "$TEST_TMP/patient" "$FRAMES" --log "$LOG" >>"$TEST_TMP/printed"
+capture_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+KILL_WINDOW_MS=$(( capture_ms * 12 / 10 ))
+[ "$KILL_WINDOW_MS" -ge 100 ] || KILL_WINDOW_MS=100
+[ "$KILL_WINDOW_MS" -le 999 ] || KILL_WINDOW_MS=999
+echo "first capture took $capture_ms ms; kill window $KILL_WINDOW_MS ms"
 
 : >"$TEST_TMP/deleted"
 : >"$TEST_TMP/attempted"
@@ -74,7 +82,7 @@ while [ "$kills" -lt "$KILLS_WANTED" ] && [ "$round" -lt "$MAX_ROUNDS" ] &&
 			echo "$victim" >>"$TEST_TMP/deleted"
 		fi
 	else
-		run_and_kill 400 "$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" \
+		run_and_kill "$KILL_WINDOW_MS" "$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" \
 			--pin "$PROBE_PIN" --frames "$FRAMES" --patient "$TEST_TMP/patient" \
 			--data-dir "$DATA" --log "$LOG"
 		# A UUID is printed only after the exam is completed and committed.
