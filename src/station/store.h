@@ -80,9 +80,10 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out);
  * reader kept the checkpoint from finishing. */
 int store_checkpoint(struct store *s);
 
-/* Runs PRAGMA integrity_check and SQLCipher's page authentication on every
- * page.  Returns 0 when the database is sound; otherwise SONO_EDB with the
- * first problem in err. */
+/* Runs PRAGMA integrity_check, which reads every page in use, so SQLCipher
+ * also authenticates each of them (free pages are not read).  Returns 0
+ * when the database is sound, otherwise SONO_EDB with the first problem in
+ * err. */
 int store_integrity_check(struct store *s, char *err, size_t errlen);
 
 /* Returns the schema version the database is at. */
