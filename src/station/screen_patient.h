@@ -15,7 +15,7 @@ typedef int (*screen_patient_save_fn)(struct ui *ui, void *arg, const struct pat
 	const char *preset, char *msg, size_t msglen);
 
 /* Pushes the form titled title, filled from initial when not NULL.  With
- * with_preset set, a last row asks for the exam type (preset) of a new exam.
+ * with_preset set, a last row takes the exam type (preset) of a new exam.
  * arg is passed to save and is not freed by the form. */
 void screen_patient_push(struct ui *ui, const char *title, const struct patient *initial,
 	int with_preset, screen_patient_save_fn save, void *arg);

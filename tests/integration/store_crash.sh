@@ -3,8 +3,8 @@
 # completing the exam) and `sonoterm exams delete` are killed with SIGKILL
 # at random moments, at least 200 times, against the real sonoprobe.
 # Afterwards every exam whose UUID a capture printed is still there and
-# completed (or, when a delete of it was killed, either completed or gone),
-# no part is half-written, no killed capture left an exam behind, every
+# completed, or either completed or gone when a delete of it was killed.
+# No part is half-written, no killed capture left an exam behind, every
 # frame matches its SHA-256, and the integrity check passes.  A sample of
 # frames is also decompressed with the zstd CLI from a sqlcipher CLI dump
 # and hashed with sha256sum, outside sonoterm's code.
