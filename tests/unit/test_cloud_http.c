@@ -28,7 +28,7 @@
 #include "sono/tls.h"
 #include "cloud/http.h"
 
-#define SLOW_WORK_MS 600
+#define SLOW_WORK_MS 1500
 
 struct fixture {
 	char dir[64];
@@ -58,7 +58,7 @@ static double now_seconds(void)
 
 static void slow_work(struct cloud_request *r, void *arg)
 {
-	struct timespec pause = { 0, SLOW_WORK_MS * 1000000L };
+	struct timespec pause = { SLOW_WORK_MS / 1000, (SLOW_WORK_MS % 1000) * 1000000L };
 
 	nanosleep(&pause, NULL);
 	cloud_reply(r, 200, "text/plain", "slow", 4);
@@ -196,7 +196,7 @@ static void fast_request_not_blocked(void **state)
 {
 	struct fixture *f = *state;
 	struct fetch slow = { .f = f, .path = "/slow" }, fast = { .f = f, .path = "/fast" };
-	struct timespec pause = { 0, 150 * 1000000L };
+	struct timespec pause = { 0, 400 * 1000000L };
 	pthread_t thread;
 
 	assert_int_equal(pthread_create(&thread, NULL, fetch_main, &slow), 0);
@@ -217,7 +217,7 @@ static void full_queue_replies_503(void **state)
 	struct fetch jobs[3] = {
 		{ .f = f, .path = "/slow" }, { .f = f, .path = "/slow" }, { .f = f, .path = "/slow" },
 	};
-	struct timespec pause = { 0, 150 * 1000000L };
+	struct timespec pause = { 0, 400 * 1000000L };
 	pthread_t threads[2];
 	int i;
 
@@ -239,7 +239,7 @@ static void stop_replies_to_queued_jobs(void **state)
 {
 	struct fixture *f = *state;
 	struct fetch jobs[2] = { { .f = f, .path = "/slow" }, { .f = f, .path = "/slow" } };
-	struct timespec pause = { 0, 150 * 1000000L };
+	struct timespec pause = { 0, 400 * 1000000L };
 	pthread_t threads[2];
 	int i;
 
