@@ -6,7 +6,6 @@
 
 #include "sono/crypto.h"
 #include "sono/error.h"
-#include "sono/phi.h"
 #include "cloud/accounts.h"
 #include "cloud/json_body.h"
 
@@ -113,7 +112,7 @@ int json_body_login(const json_t *obj, struct json_login *out, char *reason, siz
 }
 
 /* Checks that every member of the patient object is a string of at most
- * PHI_TEXT_MAX bytes or null, which is what the station stores per field. */
+ * JSON_BODY_PATIENT_FIELD_MAX bytes or null. */
 static int json_body_patient(const json_t *patient, char *reason, size_t reasonlen)
 {
 	const char *key;
@@ -126,10 +125,10 @@ static int json_body_patient(const json_t *patient, char *reason, size_t reasonl
 	json_object_foreach((json_t *)patient, key, value) {
 		if (json_is_null(value))
 			continue;
-		if (!json_is_string(value) || json_string_length(value) > PHI_TEXT_MAX) {
+		if (!json_is_string(value) || json_string_length(value) > JSON_BODY_PATIENT_FIELD_MAX) {
 			snprintf(reason, reasonlen,
 				"Each patient field must be a string of at most %d bytes or null.",
-				PHI_TEXT_MAX);
+				JSON_BODY_PATIENT_FIELD_MAX);
 			return SONO_EINVAL;
 		}
 	}

@@ -15,6 +15,10 @@
 #define JSON_BODY_MAX (64 * 1024)
 #define JSON_BODY_DEPTH_MAX 16
 #define JSON_BODY_REASON_MAX 160
+/* Longest value of one patient field: the station's free-text note of
+ * 1024 characters, at up to 4 bytes each in UTF-8.  Names and ids are
+ * shorter. */
+#define JSON_BODY_PATIENT_FIELD_MAX 4096
 
 /* Returns the deepest nesting of objects and arrays in data[0..len),
  * ignoring brackets inside strings, and stopping early once it exceeds

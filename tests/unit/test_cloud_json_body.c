@@ -146,6 +146,39 @@ static void exam_fields(void **state)
 	json_decref(root);
 }
 
+/* Builds an exam body whose patient note has n bytes. */
+static char *exam_with_note(size_t n)
+{
+	static const char head[] = "{\"uuid\":\"" UUID "\",\"patient\":{\"note\":\"";
+	char *text = malloc(sizeof(head) + n + 8);
+
+	assert_non_null(text);
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, 'n', n);
+	strcpy(text + sizeof(head) - 1 + n, "\"}}");
+	return text;
+}
+
+static void exam_note_length_limit(void **state)
+{
+	char reason[JSON_BODY_REASON_MAX];
+	struct json_exam exam;
+	json_t *root = NULL;
+	char *text;
+
+	text = exam_with_note(JSON_BODY_PATIENT_FIELD_MAX);
+	assert_int_equal(parse(text, &root), 0);
+	assert_int_equal(json_body_exam(root, &exam, reason, sizeof(reason)), 0);
+	json_decref(root);
+	free(text);
+
+	text = exam_with_note(JSON_BODY_PATIENT_FIELD_MAX + 1);
+	assert_int_equal(parse(text, &root), 0);
+	assert_int_equal(json_body_exam(root, &exam, reason, sizeof(reason)), SONO_EINVAL);
+	json_decref(root);
+	free(text);
+}
+
 static void exam_fields_rejected(void **state)
 {
 	static const char *bodies[] = {
@@ -197,6 +230,7 @@ int main(void)
 		cmocka_unit_test(login_fields),
 		cmocka_unit_test(exam_fields),
 		cmocka_unit_test(exam_fields_rejected),
+		cmocka_unit_test(exam_note_length_limit),
 		cmocka_unit_test(reset_fields),
 	};
 
