@@ -56,7 +56,8 @@ static void upload_usage(FILE *out)
 		"\n"
 		"      --wait                 keep sending, with retries, until the queue is\n"
 		"                             empty or only exams that need the operator remain\n"
-		"      --retry-failed         queue exams that failed for good once more\n"
+		"      --retry-failed         queue exams that failed for good or were held\n"
+		"                             once more\n"
 		"      --config FILE          configuration file\n"
 		"      --data-dir DIR         station database folder\n"
 		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
@@ -115,10 +116,18 @@ static int count_job(const struct uploader_job *job, void *arg)
 	return 0;
 }
 
+struct retry_ctx {
+	struct store *s;
+	unsigned max_attempts;
+};
+
+/* Queues a failed exam again, and resets a held queued one. */
 static int retry_job(const struct uploader_job *job, void *arg)
 {
-	if (strcmp(job->state, "failed") == 0)
-		uploader_retry(arg, job->uuid);
+	struct retry_ctx *r = arg;
+
+	if (strcmp(job->state, "failed") == 0 || job->attempts >= r->max_attempts)
+		uploader_retry(r->s, job->uuid);
 	return 0;
 }
 
@@ -226,8 +235,11 @@ static int run_upload(const struct upload_options *o, struct uploader_options *o
 	rc = check_login(s, opt);
 	if (rc != EXIT_OK)
 		return rc;
-	if (o->retry_failed)
-		uploader_list(s, retry_job, s);
+	if (o->retry_failed) {
+		struct retry_ctx retry = { s, opt->max_attempts };
+
+		uploader_list(s, retry_job, &retry);
+	}
 	if (uploader_new(&u, worker, opt) < 0) {
 		fprintf(stderr, UPLOAD_COMMAND ": out of memory\n");
 		return EXIT_FAILURE_RUN;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Uploads through faults between the station and the real sonocloud: the
 # first PUT answered 503 with Retry-After (through a TLS-terminating proxy),
+# a PUT answered 422 (not retried, then sent again with --retry-failed),
 # a link that stops forwarding without a reset in the middle of a part
 # (ended by the low-speed limit, then resumed), and sonocloud killed and
 # restarted during an upload.  Afterwards every exam is on the cloud once
@@ -33,7 +34,7 @@ start_relay() {
 make_cert relay SN-RELAY || { fail "openssl could not make the relay certificate"; finish; }
 FAULT_PORT=$(free_port)
 start_relay fault fault "$FAULT_PORT" "$CLOUD_PORT" "$TEST_TMP/relay.crt" "$TEST_TMP/relay.key" \
-	"$CLOUD_CERT" || { fail "fault proxy did not start"; finish; }
+	"$CLOUD_CERT" 503 || { fail "fault proxy did not start"; finish; }
 LOGIN_URL="https://127.0.0.1:$FAULT_PORT" LOGIN_PIN=$CERT_PIN station_login >/dev/null
 check "login through the fault proxy" test $? -eq 0
 capture_n 1 4
@@ -46,6 +47,25 @@ check "the same part was put again and accepted" grep -q "^PUT /api/v1/exams/$fi
 	"$TEST_TMP/fault.out"
 check "the retry waited for Retry-After (1 s)" \
 	grep -Eq "exam $first: attempt 1 failed \(server error\).*retrying in [0-9]{4,} ms" "$STATION_LOG"
+
+# ---------------------------------------------------------------- 4xx, not retried
+REJECT_PORT=$(free_port)
+start_relay reject fault "$REJECT_PORT" "$CLOUD_PORT" "$TEST_TMP/relay.crt" "$TEST_TMP/relay.key" \
+	"$CLOUD_CERT" 422 || { fail "rejecting proxy did not start"; finish; }
+LOGIN_URL="https://127.0.0.1:$REJECT_PORT" LOGIN_PIN=$CERT_PIN station_login >/dev/null
+capture_n 1 3
+rejected=$(tail -1 "$TEST_TMP/uuids")
+timeout 60 "$SONOTERM" upload --wait --config "$STATION_CONF" --data-dir "$STATION" \
+	>"$TEST_TMP/upload-reject.out" 2>>"$STATION_LOG"
+check "upload with a part rejected by a 4xx exits 1" test $? -eq 1
+check "the rejected part was put only once" \
+	test "$(grep -c "^PUT /api/v1/exams/$rejected/parts/1 " "$TEST_TMP/reject.out")" -eq 1
+check "the exam failed without retries" grep -q "exam $rejected: upload failed (rejected)" \
+	"$STATION_LOG"
+station_login >/dev/null
+timeout 60 "$SONOTERM" upload --wait --retry-failed --config "$STATION_CONF" \
+	--data-dir "$STATION" >/dev/null 2>>"$STATION_LOG"
+check "upload --retry-failed sends the failed exam directly" test $? -eq 0
 
 # ---------------------------------------------------------------- drop without reset
 STALL_PORT=$(free_port)

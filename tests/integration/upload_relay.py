@@ -8,11 +8,11 @@ stall LISTEN_PORT TARGET_PORT STALL_AFTER SECONDS
     once.  Later
     connections are relayed normally.
 
-fault LISTEN_PORT TARGET_PORT CERT KEY CLOUD_CERT SECONDS
+fault LISTEN_PORT TARGET_PORT CERT KEY CLOUD_CERT STATUS SECONDS
     An HTTPS reverse proxy with its own certificate that forwards every
     request to the cloud (verified against CLOUD_CERT), except that the first
-    PUT is answered 503 with Retry-After: 1 after its body was read.  Prints
-    "METHOD PATH STATUS" for each request.
+    PUT is answered with STATUS (503 comes with Retry-After: 1) after its
+    body was read.  Prints "METHOD PATH STATUS" for each request.
 
 Both print "listening PORT" when ready and exit after SECONDS."""
 import http.client
@@ -84,14 +84,16 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
             if inject:
                 FaultHandler.first_put_done = True
         if inject:
-            reply = b'{"error":"unavailable","message":"injected fault"}'
-            self.send_response(503)
-            self.send_header("Retry-After", "1")
+            status = self.server.fault_status
+            reply = b'{"error":"injected","message":"injected fault"}'
+            self.send_response(status)
+            if status == 503:
+                self.send_header("Retry-After", "1")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
-            log("%s %s 503" % (self.command, self.path))
+            log("%s %s %d" % (self.command, self.path, status))
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         conn = http.client.HTTPSConnection("127.0.0.1", self.server.target_port,
@@ -112,7 +114,7 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = relay
 
 
-def run_fault(listen_port, target_port, cert, key, cloud_cert):
+def run_fault(listen_port, target_port, cert, key, cloud_cert, status):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", listen_port), FaultHandler)
     server.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -123,6 +125,7 @@ def run_fault(listen_port, target_port, cert, key, cloud_cert):
     upstream.check_hostname = False
     server.upstream_ctx = upstream
     server.target_port = target_port
+    server.fault_status = status
     log("listening %d" % listen_port)
     server.serve_forever()
 
@@ -136,7 +139,8 @@ def main():
     if mode == "stall":
         run_stall(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "fault":
-        run_fault(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6])
+        run_fault(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6],
+                  int(sys.argv[7]))
     else:
         sys.exit("unknown mode " + mode)
 
