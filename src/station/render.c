@@ -20,7 +20,9 @@ struct render {
 	size_t mask_cap;
 	uint8_t *index;    /* sixel palette indices */
 	size_t index_cap;
-	uint8_t *gray;     /* luminance of an RGB image */
+	uint8_t *split;    /* mixed path: source luminance, then source colour map */
+	size_t split_cap;
+	uint8_t *gray;     /* mixed path: scaled luminance, then scaled colour map */
 	size_t gray_cap;
 };
 
@@ -36,6 +38,7 @@ void render_free(struct render *r)
 	free(r->image);
 	free(r->mask);
 	free(r->index);
+	free(r->split);
 	free(r->gray);
 	free(r);
 }
@@ -273,22 +276,10 @@ static int sixel_gray(struct render *r, const struct render_image *img, unsigned
 		count + (img->mask ? 1 : 0), out);
 }
 
-/* Colour sixel: gray levels plus the frame's few colours when it has few,
- * else libsixel with the overlay painted into the pixels. */
-static int sixel_rgb(struct render *r, const struct frame *f, struct render_image *img,
-	unsigned levels, struct sbuf *out)
+/* Colour sixel through libsixel, with the overlay painted into the pixels. */
+static int sixel_rgb(struct render *r, struct render_image *img, struct sbuf *out)
 {
 	size_t i, n = (size_t)img->w * img->h;
-	int rc;
-
-	rc = scratch(&r->gray, &r->gray_cap, n);
-	if (rc == 0)
-		rc = scratch(&r->index, &r->index_cap, n);
-	if (rc == 0)
-		rc = render_sixel_mixed(f, img, levels ? levels : RENDER_GRAY_LEVELS_DEFAULT, r->gray,
-			r->index, out);
-	if (rc != SONO_EUNSUPPORTED)
-		return rc;
 
 	if (img->mask) {
 		/* img->pixels is r->image, the scaled copy, so painting is safe. */
@@ -300,7 +291,7 @@ static int sixel_rgb(struct render *r, const struct frame *f, struct render_imag
 	return sixelenc_encode_rgb(img->pixels, img->w, img->h, SIXELENC_COLORS_MAX, out);
 }
 
-static int render_sixel(struct render *r, const struct render_target *t, const struct frame *f,
+static int render_sixel(struct render *r, const struct render_target *t,
 	struct render_image *img, const struct render_rect *cells, struct sbuf *out)
 {
 	int rc;
@@ -309,7 +300,7 @@ static int render_sixel(struct render *r, const struct render_target *t, const s
 	if (rc == 0 && img->components == 1)
 		rc = sixel_gray(r, img, t->gray_levels, out);
 	else if (rc == 0)
-		rc = sixel_rgb(r, f, img, t->gray_levels, out);
+		rc = sixel_rgb(r, img, out);
 	if (rc == 0)
 		rc = sbuf_append_str(out, "\0338");
 	return rc;
@@ -381,6 +372,69 @@ static int prepare_image(struct render *r, const struct render_target *t, const 
 	return 0;
 }
 
+/* Sixel for an RGB frame with at most RENDER_MIXED_COLORS_MAX non-gray
+ * colours: its luminance is scaled as a gray frame and its colour map by
+ * nearest neighbour.  Returns SONO_EUNSUPPORTED, with nothing written, for
+ * a frame with more colours. */
+static int sixel_mixed(struct render *r, const struct render_target *t, const struct frame *f,
+	const struct render_overlay *overlay, const struct render_layout *l, struct sbuf *out)
+{
+	uint8_t colors[RENDER_MIXED_COLORS_MAX][3];
+	size_t ns = (size_t)f->width * f->height, n = (size_t)l->px_w * l->px_h;
+	struct render_mixed m = { 0 };
+	int rc;
+
+	rc = scratch(&r->split, &r->split_cap, 2 * ns);
+	if (rc == 0)
+		rc = scratch(&r->gray, &r->gray_cap, 2 * n);
+	if (rc == 0)
+		rc = scratch(&r->index, &r->index_cap, n);
+	if (rc == 0)
+		rc = render_mixed_split(f, colors, &m.ncolors, r->split, r->split + ns);
+	if (rc == 0)
+		rc = scale_image(r->split, f->width, f->height, 1, r->gray, l->px_w, l->px_h);
+	if (rc == 0)
+		rc = scale_nearest(r->split + ns, f->width, f->height, r->gray + n, l->px_w, l->px_h);
+	if (rc == 0 && overlay && (overlay->ncalipers || overlay->nticks)) {
+		rc = scratch(&r->mask, &r->mask_cap, n);
+		if (rc == 0)
+			draw_overlay(overlay, l, r->mask);
+		m.mask = r->mask;
+		memcpy(m.overlay_rgb, overlay->rgb, 3);
+	}
+	if (rc != 0)
+		return rc;
+
+	m.gray = r->gray;
+	m.color_index = r->gray + n;
+	m.w = l->px_w;
+	m.h = l->px_h;
+	m.colors = (const uint8_t (*)[3])colors;
+	m.nlevels = t->gray_levels ? t->gray_levels : RENDER_GRAY_LEVELS_DEFAULT;
+	m.colormap = t->colormap;
+	rc = sbuf_printf(out, "\0337\033[%u;%uH", l->cells.row + 1, l->cells.col + 1);
+	if (rc == 0)
+		rc = render_mixed_encode(&m, r->index, out);
+	if (rc == 0)
+		rc = sbuf_append_str(out, "\0338");
+	return rc;
+}
+
+static int render_encode(struct render *r, const struct render_target *t,
+	struct render_image *img, const struct render_rect *cells, struct sbuf *out)
+{
+	switch (t->mode) {
+	case RENDER_MODE_SIXEL:
+		return render_sixel(r, t, img, cells, out);
+	case RENDER_MODE_HALFBLOCK_256:
+		return render_halfblock(img, cells, 0, out);
+	case RENDER_MODE_ASCII:
+		return render_ascii(img, cells, out);
+	default:
+		return render_halfblock(img, cells, 1, out);
+	}
+}
+
 int render_frame(struct render *r, const struct render_target *t, const struct frame *f,
 	const struct render_overlay *overlay, struct sbuf *out, struct render_layout *layout)
 {
@@ -391,24 +445,16 @@ int render_frame(struct render *r, const struct render_target *t, const struct f
 	if (!r || !t || !out || !frame_valid(f) || !target_valid(t))
 		return SONO_EINVAL;
 	rc = fit_layout(t, f, &l);
-	if (rc == 0)
-		rc = prepare_image(r, t, f, overlay, &l, &img);
 	if (rc != 0)
 		return rc;
 
-	switch (t->mode) {
-	case RENDER_MODE_SIXEL:
-		rc = render_sixel(r, t, f, &img, &l.cells, out);
-		break;
-	case RENDER_MODE_HALFBLOCK_256:
-		rc = render_halfblock(&img, &l.cells, 0, out);
-		break;
-	case RENDER_MODE_ASCII:
-		rc = render_ascii(&img, &l.cells, out);
-		break;
-	default:
-		rc = render_halfblock(&img, &l.cells, 1, out);
-		break;
+	rc = SONO_EUNSUPPORTED;
+	if (t->mode == RENDER_MODE_SIXEL && f->components == 3)
+		rc = sixel_mixed(r, t, f, overlay, &l, out);
+	if (rc == SONO_EUNSUPPORTED) {
+		rc = prepare_image(r, t, f, overlay, &l, &img);
+		if (rc == 0)
+			rc = render_encode(r, t, &img, &l.cells, out);
 	}
 	if (rc == 0 && layout)
 		*layout = l;

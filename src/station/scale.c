@@ -254,3 +254,31 @@ out:
 	free(mid);
 	return rc;
 }
+
+int scale_nearest(const uint8_t *src, unsigned sw, unsigned sh, uint8_t *dst, unsigned dw,
+	unsigned dh)
+{
+	unsigned x, y, *column;
+
+	if (!src || !dst || !sw || !sh || !dw || !dh || sw > SCALE_DIM_MAX || sh > SCALE_DIM_MAX ||
+	    dw > SCALE_DIM_MAX || dh > SCALE_DIM_MAX)
+		return SONO_EINVAL;
+	if (sw == dw && sh == dh) {
+		memcpy(dst, src, (size_t)sw * sh);
+		return 0;
+	}
+	column = malloc((size_t)dw * sizeof(*column));
+	if (!column)
+		return SONO_ENOMEM;
+	for (x = 0; x < dw; x++)
+		column[x] = (unsigned)((2 * (uint64_t)x + 1) * sw / (2 * (uint64_t)dw));
+	for (y = 0; y < dh; y++) {
+		const uint8_t *row = src + (size_t)((2 * (uint64_t)y + 1) * sh / (2 * (uint64_t)dh)) * sw;
+		uint8_t *out = dst + (size_t)y * dw;
+
+		for (x = 0; x < dw; x++)
+			out[x] = row[column[x]];
+	}
+	free(column);
+	return 0;
+}

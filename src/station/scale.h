@@ -17,4 +17,10 @@
 int scale_image(const uint8_t *src, unsigned sw, unsigned sh, unsigned components,
 	uint8_t *dst, unsigned dw, unsigned dh);
 
+/* Scales a sw x sh single-byte map (labels, not intensities) into the
+ * caller's dw x dh buffer by nearest neighbour, so no new values appear.
+ * Returns 0, SONO_EINVAL for a zero or oversized dimension, or SONO_ENOMEM. */
+int scale_nearest(const uint8_t *src, unsigned sw, unsigned sh, uint8_t *dst, unsigned dw,
+	unsigned dh);
+
 #endif

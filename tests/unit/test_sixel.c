@@ -282,6 +282,21 @@ static void scale_halves_by_averaging(void **state)
 	assert_int_equal(scale_image(src, 4, 2, 1, dst, SCALE_DIM_MAX + 1, 1), SONO_EINVAL);
 }
 
+static void scale_nearest_keeps_labels(void **state)
+{
+	uint8_t src[4] = { 0, 1, 2, 3 }, dst[16];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(scale_nearest(src, 2, 2, dst, 4, 4), 0);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(dst[i], src[(i / 4 / 2) * 2 + (i % 4) / 2]);
+	assert_int_equal(scale_nearest(dst, 4, 4, src, 2, 2), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(src[i], i);
+	assert_int_equal(scale_nearest(src, 0, 2, dst, 4, 4), SONO_EINVAL);
+}
+
 static void make_frame(struct frame *f, unsigned w, unsigned h, unsigned components, uint8_t value)
 {
 	assert_int_equal(frame_alloc(f, w, h, components, FRAME_MAX_BYTES), 0);
@@ -781,6 +796,7 @@ int main(void)
 		cmocka_unit_test(rgb_single_colour),
 		cmocka_unit_test(scale_constant_stays_constant),
 		cmocka_unit_test(scale_halves_by_averaging),
+		cmocka_unit_test(scale_nearest_keeps_labels),
 		cmocka_unit_test(render_sixel_speckle),
 		cmocka_unit_test(aloka_frame_quality),
 		cmocka_unit_test(render_edge_frames),
