@@ -1,9 +1,10 @@
 #!/bin/sh
 # sonocloud on loopback, three measures:
 #  1. upload throughput of exam parts (PUT with SHA-256 check and storage)
-#     against a baseline measured in the same run.  The baseline fetches
-#     the same bytes over TLS 1.3 from `openssl s_server -WWW` with the same
-#     curl, so the ratio shows what the server adds to TLS and loopback;
+#     against two baselines measured in the same run: bench_cloud_http, the
+#     same HTTP core hashing each body but storing nothing, and the same
+#     bytes fetched over TLS 1.3 from `openssl s_server -WWW` with the same
+#     curl.  The ratios separate the storage's cost from the HTTP layer's;
 #  2. login latency against one PBKDF2-HMAC-SHA256 of 600,000 iterations
 #     timed with `openssl kdf`;
 #  3. requests per second of GET /api/v1/me with 16 parallel connections
@@ -13,7 +14,7 @@ set -eu
 
 : "${top_builddir:?run through make bench}"
 : "${top_srcdir:?run through make bench}"
-make -s -C "$top_builddir" sonocloud >/dev/null
+make -s -C "$top_builddir" sonocloud bench/bench_cloud_http >/dev/null
 SONOCLOUD="$top_builddir/sonocloud"
 SONOCLOUD_PASSWORD_LIST="$top_srcdir/src/cloud/common-passwords.txt"
 export SONOCLOUD_PASSWORD_LIST
@@ -83,6 +84,22 @@ end=$(date +%s.%N)
 [ "$(sort -u "$WORK/put.codes")" = 200 ] || { echo "upload failed: $(sort -u "$WORK/put.codes")"; exit 1; }
 upload=$(echo "$parts $part_mib $start $end" | awk '{ printf "%.1f", $1 * $2 * 1.048576 / ($4 - $3) }')
 
+HPORT=$(free_port)
+timeout 600 "$top_builddir/bench/bench_cloud_http" "$DATA/cert.pem" "$DATA/key.pem" "$HPORT" 600 \
+	>"$WORK/http-only.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until grep -q serving "$WORK/http-only.log" 2>/dev/null; do
+	i=$((i + 1)); [ "$i" -lt 100 ] || { cat "$WORK/http-only.log"; exit 1; }; sleep 0.1
+done
+sed "s|$URL/api/v1/exams/$uuid/parts/|https://127.0.0.1:$HPORT/parts/|" "$WORK/put.cfg" >"$WORK/put-http.cfg"
+start=$(date +%s.%N)
+$CURL -K "$WORK/put-http.cfg" -H 'Expect:' -H 'Content-Type: application/octet-stream' \
+	-w '%{http_code}\n' >"$WORK/put-http.codes"
+end=$(date +%s.%N)
+[ "$(sort -u "$WORK/put-http.codes")" = 200 ] || { echo "HTTP-only upload failed"; exit 1; }
+http_only=$(echo "$parts $part_mib $start $end" | awk '{ printf "%.1f", $1 * $2 * 1.048576 / ($4 - $3) }')
+
 BPORT=$(free_port)
 (cd "$WORK" && exec timeout 600 openssl s_server -quiet -WWW -accept "127.0.0.1:$BPORT" \
 	-cert "$DATA/cert.pem" -key "$DATA/key.pem" -tls1_3 >"$WORK/s_server.log" 2>&1) &
@@ -102,8 +119,11 @@ $CURL -K "$WORK/get.cfg"
 end=$(date +%s.%N)
 baseline=$(echo "$parts $part_mib $start $end" | awk '{ printf "%.1f", $1 * $2 * 1.048576 / ($4 - $3) }')
 echo "upload: $parts parts of $part_mib MiB to sonocloud: $upload MB/s"
+echo "upload: the same parts to the HTTP core alone (SHA-256, no storage): $http_only MB/s"
 echo "upload: the same bytes from openssl s_server -WWW: $baseline MB/s"
-echo "upload: ratio sonocloud / baseline: $(echo "$upload $baseline" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "upload: ratio sonocloud / HTTP core alone: $(echo "$upload $http_only" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "upload: ratio HTTP core alone / s_server: $(echo "$http_only $baseline" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "upload: ratio sonocloud / s_server: $(echo "$upload $baseline" | awk '{ printf "%.2f", $1 / $2 }')"
 
 # ---------------------------------------------------------------- 2. login latency
 kdf=$( { /usr/bin/time -f '%e' openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt pass:bench \
