@@ -10,7 +10,9 @@
  *
  * Gray frames use the theme's colour map: a 256-entry table from gray value
  * to RGB, NULL for plain gray.  RGB frames are drawn as they are, except
- * that one whose scaled pixels all have equal channels counts as gray. */
+ * that their gray pixels also take the colour map when the frame has at
+ * most 32 distinct non-gray colours (sixel) or none (text modes).  Sixel
+ * sends RGB frames with more colours through libsixel's quantiser. */
 #ifndef STATION_RENDER_H
 #define STATION_RENDER_H
 
