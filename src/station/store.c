@@ -421,8 +421,10 @@ static int obtain_key(const struct store_options *opt, const char *db_path, cons
 		err[0] = '\0';
 		rc = store_key_create(key_path, opt->passphrase, opt->passphrase_len, key, err, errlen);
 	} else if (rc == SONO_ENOTFOUND) {
+		/* Not SONO_ENOTFOUND, because callers read that code as "no database". */
 		snprintf(err, errlen, "key file %s is missing, so %s cannot be decrypted; restore "
 			"the key file from its backup", key_path, db_path);
+		rc = SONO_EAUTH;
 	}
 	return rc;
 }

@@ -39,7 +39,8 @@ struct store_options {
  * Reads or creates the key file, opens the database, checks that the key
  * fits, then applies pending migrations.  Failures that leave the files as
  * they were: SONO_ENOTFOUND (no database and create not set), SONO_EAUTH
- * (wrong passphrase or a key that does not belong to the database),
+ * (wrong passphrase, a key that does not belong to the database, or a
+ * missing key file beside an existing database),
  * SONO_EDB (the database or key file is damaged), SONO_EIO.
  * The caller closes *out with store_close(). */
 int store_open(struct store **out, const struct store_options *opt, char *err, size_t errlen);

@@ -132,7 +132,9 @@ static int read_key_file(const char *path, uint8_t *buf, size_t max, size_t *n, 
 	int fd;
 	int rc = SONO_EIO;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK keeps open() from waiting for a writer when path is a FIFO;
+	 * the S_ISREG check below then rejects it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
 		return errno == ENOENT ? SONO_ENOTFOUND : SONO_EIO;

@@ -292,8 +292,27 @@ static void missing_key_file_reported(void **state)
 
 	store_close(s);
 	assert_int_equal(unlink(f->key), 0);
-	assert_int_equal(store_open(&s, &opt, err, sizeof(err)), SONO_ENOTFOUND);
+	assert_int_equal(store_open(&s, &opt, err, sizeof(err)), SONO_EAUTH);
 	assert_non_null(strstr(err, "missing"));
+}
+
+/* A FIFO in place of the key file must fail at once instead of blocking in
+ * open() until some process writes to it.  The alarm turns a hang into a
+ * failure. */
+static void fifo_key_file_rejected(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { .data_dir = f->dir };
+	struct store *s = open_default(f, 1, SONO_OK);
+	char err[512] = "";
+
+	store_close(s);
+	assert_int_equal(unlink(f->key), 0);
+	assert_int_equal(mkfifo(f->key, 0600), 0);
+	alarm(10);
+	assert_int_equal(store_open(&s, &opt, err, sizeof(err)), SONO_EIO);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
 }
 
 static void newer_schema_rejected(void **state)
@@ -394,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(passphrase_mode_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated_key_file_is_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_key_file_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(fifo_key_file_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_rollback_inner_only, setup, teardown),
