@@ -71,7 +71,8 @@ login() {
 # start_server [SERVE-ARGS...]: starts sonocloud serve, appending to $LOG, and
 # waits until it logs that it serves.
 start_server() {
-	starts=$(grep -c "serving https://" "$LOG" 2>/dev/null)
+	: >>"$LOG"
+	starts=$(grep -c "serving https://" "$LOG")
 	timeout 600 "$SONOCLOUD" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
 		--request-timeout 5 --reset-lifetime 4 --log-level info "$@" >>"$LOG" 2>&1 &
 	SERVER_PID=$!
@@ -226,6 +227,18 @@ api POST /api/v1/sessions -H 'Content-Type: text/plain' --data-binary '{}'
 expect_status "login with the wrong media type" 415
 api GET /api/v1/me -H "X-Padding: $(head -c 9000 /dev/zero | tr '\0' a)"
 check "headers over 8 KiB are rejected" test "$STATUS" = 413 -o "$STATUS" = 400 -o "$STATUS" = 431
+UUID2=5c1d7e3a-8b64-4f2e-a9d0-6e4b3c2a1f07
+json_post /api/v1/exams "{\"uuid\":\"$UUID2\",\"patient\":{}}" -H "Authorization: Bearer $ANA"
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$TEST_TMP/max"
+api PUT "/api/v1/exams/$UUID2/parts/1" -H "Authorization: Bearer $ANA" \
+	-H 'Content-Type: application/octet-stream' \
+	-H "X-Content-SHA256: $(sha256sum "$TEST_TMP/max" | cut -d' ' -f1)" --data-binary "@$TEST_TMP/max"
+expect_status "part of exactly 16 MiB is accepted" 200
+rm -f "$TEST_TMP/max"
+api HEAD /api/v1/me -H "Authorization: Bearer $ANA" -I
+expect_status "HEAD request" 200
+# With -I curl writes the headers where the body would go.
+check "HEAD reply has no body" sh -c "! grep -q '\"name\"' '$BODY'"
 head -c $((17 * 1024 * 1024)) /dev/zero >"$TEST_TMP/huge"
 api PUT "/api/v1/exams/$UUID/parts/9" -H "Authorization: Bearer $ANA" \
 	-H 'Content-Type: application/octet-stream' -H "X-Content-SHA256: $sha" \
