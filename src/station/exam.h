@@ -199,6 +199,21 @@ int exam_parts(struct store *s, const char *uuid,
  * matches) and checks it against its stored SHA-256 (SONO_EDB on mismatch). */
 int exam_read_frame(struct store *s, int64_t part_id, uint32_t index, struct frame *out);
 
+/* A cursor over a part's frames in capture order. */
+struct exam_frame_cursor;
+
+/* Opens a cursor over the frames of part_id.  The cursor keeps a statement
+ * open on s until exam_frames_close().  Returns 0 or SONO_ENOMEM / SONO_EDB. */
+int exam_frames_open(struct store *s, int64_t part_id, struct exam_frame_cursor **out);
+
+/* Decodes the next frame and checks its SHA-256.  Sets *frame to it (valid
+ * until the next call) or to NULL after the last frame.  Returns 0, or
+ * SONO_EDB for a damaged or missing frame. */
+int exam_frames_next(struct exam_frame_cursor *c, const struct frame **frame);
+
+/* Closes the cursor; accepts NULL. */
+void exam_frames_close(struct exam_frame_cursor *c);
+
 /* Returns the measurements JSON of a part in a malloc'ed string. */
 int exam_part_measurements(struct store *s, int64_t part_id, char **json);
 

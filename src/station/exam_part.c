@@ -763,3 +763,67 @@ int exam_verify_all(struct store *s, char *err, size_t errlen)
 		LOG_INFO("verified %lu parts with %lu frames", v.parts, v.frames);
 	return rc;
 }
+
+/* Sequential reading of a part's frames, for the uploader: one statement
+ * walks the frames in order, so each delta frame is decoded once instead
+ * of from its key frame again as exam_read_frame() does. */
+struct exam_frame_cursor {
+	sqlite3_stmt *st;
+	struct frame_reader r;
+	uint32_t next;
+	int done; /* stepping past SQLITE_DONE would restart the statement */
+};
+
+int exam_frames_open(struct store *s, int64_t part_id, struct exam_frame_cursor **out)
+{
+	struct exam_frame_cursor *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return SONO_ENOMEM;
+	rc = reader_init(&c->r);
+	if (rc == 0)
+		rc = store_prepare(s, FRAME_COLUMNS " WHERE f.part_id = ? ORDER BY f.idx", &c->st);
+	if (rc != 0) {
+		exam_frames_close(c);
+		return rc;
+	}
+	sqlite3_bind_int64(c->st, 1, part_id);
+	*out = c;
+	return SONO_OK;
+}
+
+int exam_frames_next(struct exam_frame_cursor *c, const struct frame **frame)
+{
+	int step;
+	int rc;
+
+	*frame = NULL;
+	if (c->done)
+		return SONO_OK;
+	step = sqlite3_step(c->st);
+	if (step == SQLITE_DONE) {
+		c->done = 1;
+		return SONO_OK;
+	}
+	if (step != SQLITE_ROW)
+		return SONO_EDB;
+	if (sqlite3_column_int64(c->st, 8) != c->next)
+		return SONO_EDB;
+	rc = reader_decode(&c->r, c->st);
+	if (rc != 0)
+		return rc;
+	c->next++;
+	*frame = &c->r.cur;
+	return SONO_OK;
+}
+
+void exam_frames_close(struct exam_frame_cursor *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->st);
+	reader_free(&c->r);
+	free(c);
+}

@@ -25,12 +25,13 @@ struct part_list {
 	size_t cap;
 };
 
-/* Streams the frames of one part from the store, in order. */
+/* Streams the frames of one part from the store, in order.  A rewind
+ * closes the cursor, so the next read starts again from the store. */
 struct frame_stream {
 	struct store *s;
 	const struct exam_part *part;
-	uint32_t next_frame;
-	struct frame frame;
+	struct exam_frame_cursor *cursor;
+	const struct frame *frame;
 	size_t frame_bytes;
 	size_t offset;
 	int read_failed;
@@ -67,28 +68,42 @@ static int collect_part(const struct exam_part *part, void *arg)
 	return 0;
 }
 
+/* Moves to the next frame.  Returns 1 with a frame, 0 at the end, -1 on a
+ * store error. */
+static int frame_advance(struct frame_stream *fs)
+{
+	if (fs->cursor == NULL && exam_frames_open(fs->s, fs->part->id, &fs->cursor) < 0)
+		return -1;
+	if (exam_frames_next(fs->cursor, &fs->frame) < 0)
+		return -1;
+	if (fs->frame == NULL)
+		return 0;
+	fs->frame_bytes = frame_size(fs->frame->width, fs->frame->height, fs->frame->components,
+		FRAME_MAX_BYTES);
+	fs->offset = 0;
+	return 1;
+}
+
 static long frame_read(void *arg, void *buf, size_t len)
 {
 	struct frame_stream *fs = arg;
 	size_t copied = 0, n;
+	int more;
 
 	while (copied < len) {
 		if (fs->offset == fs->frame_bytes) {
-			if (fs->next_frame == fs->part->frame_count)
-				break;
-			if (exam_read_frame(fs->s, fs->part->id, fs->next_frame, &fs->frame) < 0) {
+			more = frame_advance(fs);
+			if (more < 0) {
 				fs->read_failed = 1;
 				return -1;
 			}
-			fs->next_frame++;
-			fs->frame_bytes = frame_size(fs->frame.width, fs->frame.height,
-				fs->frame.components, FRAME_MAX_BYTES);
-			fs->offset = 0;
+			if (more == 0)
+				break;
 		}
 		n = fs->frame_bytes - fs->offset;
 		if (n > len - copied)
 			n = len - copied;
-		memcpy((uint8_t *)buf + copied, fs->frame.pixels + fs->offset, n);
+		memcpy((uint8_t *)buf + copied, fs->frame->pixels + fs->offset, n);
 		fs->offset += n;
 		copied += n;
 	}
@@ -99,7 +114,9 @@ static int frame_rewind(void *arg)
 {
 	struct frame_stream *fs = arg;
 
-	fs->next_frame = 0;
+	exam_frames_close(fs->cursor);
+	fs->cursor = NULL;
+	fs->frame = NULL;
 	fs->frame_bytes = 0;
 	fs->offset = 0;
 	return 0;
@@ -297,7 +314,7 @@ static int put_image_parts(struct uploader *u, struct cloud_client *c,
 				"the store; run 'sonoterm exams check'", i + 1);
 			rc = SONO_EDB;
 		}
-		frame_free(&fs.frame);
+		frame_rewind(&fs);
 		progress.base += sent[i].size;
 		if (rc == 0)
 			uploader_note_progress(u, e->uuid, (unsigned)i + 1, (unsigned)list->count + 1,
