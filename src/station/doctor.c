@@ -82,8 +82,10 @@ static void print_terminal(FILE *out, const struct termcaps *tc, unsigned timeou
 	if (tc->da1_received) {
 		sanitize_str(tc->da1, da1, sizeof(da1));
 		fprintf(out, "  %-12s %s (after %u ms)\n", "DA1 reply:", da1, tc->elapsed_ms);
-	} else if (tc->is_tty) {
+	} else if (tc->queried) {
 		fprintf(out, "  %-12s none within %u ms\n", "DA1 reply:", timeout_ms);
+	} else if (tc->is_tty) {
+		fprintf(out, "  %-12s not queried (TERM is unset or \"dumb\")\n", "DA1 reply:");
 	} else {
 		fprintf(out, "  %-12s not queried\n", "DA1 reply:");
 	}

@@ -336,6 +336,7 @@ int termcaps_detect(struct termcaps *tc, int in_fd, int out_fd, unsigned timeout
 	if (!tc->term[0] || !strcmp(tc->term, "dumb"))
 		return 0;
 
+	tc->queried = 1;
 	rc = query_terminal(in_fd, out_fd, timeout_ms, buf, sizeof(buf), &len, &start);
 	tc->elapsed_ms = elapsed_ms(&start);
 	if (termcaps_parse_da1(buf, len, &tc->sixel, tc->da1, sizeof(tc->da1)) == 0)

@@ -31,7 +31,8 @@ enum termcaps_cell_source {
 struct termcaps {
 	char term[64];          /* $TERM, "" when unset */
 	char colorterm[64];     /* $COLORTERM, "" when unset */
-	int is_tty;             /* the output is a terminal, so queries were sent */
+	int is_tty;             /* input and output are a terminal */
+	int queried;            /* the queries were sent (a terminal, TERM set and not "dumb") */
 	int da1_received;       /* a DA1 reply arrived before the timeout */
 	char da1[64];           /* the DA1 reply's parameters, e.g. "?63;1;2;4;6" */
 	int sixel;              /* DA1 lists attribute 4 */

@@ -61,6 +61,10 @@ has linux 'colours: *8'
 has linux 'renderer: *ascii'
 doctor_on plain vt100 --term vt100
 has vt100 'renderer: *ascii'
+doctor_on sixel dumb --term dumb
+has dumb 'DA1 reply: *not queried (TERM is unset or "dumb")'
+has dumb 'renderer: *ascii'
+check "dumb: doctor sends no query" sh -c "! grep -q \"\$(printf '\\033')\\[\" '$TEST_TMP/dumb.raw'"
 doctor_on sixel forced --cols 100 --rows 40 -- --render ascii
 has forced 'renderer: *ascii (requested ascii)'
 
