@@ -1,11 +1,14 @@
 /* The cine buffer: the last few seconds of live frames, kept in memory so a
  * frozen image can be scrubbed frame by frame and saved as a clip.
  *
- * Frames are copied in as they are shown.  The buffer keeps frames whose
- * scanner timestamp lies within the configured span of the newest one, and
- * drops the oldest frames first when the byte budget would be exceeded.
- * The buffer of a dropped frame is reused for the next one, so once the
- * buffer is full pushing a frame of the same size allocates nothing. */
+ * Frames are compressed as they are pushed.  Every CINE_KEY_INTERVAL-th
+ * frame is a key frame, compressed alone with zstd.  The frames between
+ * two keys are stored as their byte-wise difference (modulo 256) to the
+ * previous frame, compressed the same way, so reading any frame decodes at
+ * most CINE_KEY_INTERVAL frames.  The buffer keeps frames whose scanner
+ * timestamp lies within the configured span of the newest one.  When the
+ * compressed bytes would exceed the budget, it drops the oldest group (a
+ * key frame and its differences) as a whole. */
 #ifndef STATION_CINE_H
 #define STATION_CINE_H
 
@@ -13,48 +16,68 @@
 #include <stdint.h>
 
 #include "sono/frame.h"
+#include "station/capture.h"
 
 #define CINE_SECONDS_DEFAULT 10.0
-/* Default byte budget: 10 s of 640x480 gray at 30 fps is about 92 MB, so
- * the budget, not the span, usually limits a long clip.
- * NOTE: frames are kept uncompressed, so with this default the station's
- * resident memory reaches about 100 MB while scanning.  The rest of the
- * station takes about 16 MB, measured with --test-source pattern.  A
- * budget of 20 MiB (about 2 s of such frames) stays under 40 MB. */
-#define CINE_BYTES_DEFAULT ((size_t)96 << 20)
-/* Most frames the buffer holds, whatever the span and budget allow. */
+/* Default budget of compressed bytes.  bench/cine.sh records how many
+ * seconds of phantom and of real DICOM frames it holds. */
+#define CINE_BYTES_DEFAULT ((size_t)16 << 20)
+/* Maximum number of frames the buffer shows, whatever the span and budget allow. */
 #define CINE_FRAMES_MAX 1200
+/* Frames in a group: a key frame and the differences that follow it. */
+#define CINE_KEY_INTERVAL 15
 
 struct cine;
 
 /* Creates an empty buffer for span seconds (0.5 to 120) and at most
- * max_bytes of pixels.  Returns NULL for an invalid argument or when out of
- * memory. */
+ * max_bytes of compressed frames.  Besides the budget the buffer keeps four
+ * uncompressed frames of working memory and the zstd contexts.  Returns
+ * NULL for an invalid argument or when out of memory. */
 struct cine *cine_new(double seconds, size_t max_bytes);
 
 /* Frees the buffer and its frames; accepts NULL. */
 void cine_free(struct cine *c);
 
-/* Copies f in as the newest frame and drops frames that fall out of the
- * span or the budget.  A frame older than the newest (a scanner restart)
- * clears the buffer first.  Returns 0, SONO_ETOOBIG for a frame larger
- * than the whole budget, or SONO_ENOMEM. */
+/* Compresses f in as the newest frame and drops frames that fall out of
+ * the span or the budget.  A frame older than the newest (a scanner
+ * restart) clears the buffer first.  Returns 0, SONO_EINVAL for a frame
+ * without pixels, SONO_ETOOBIG for a frame whose uncompressed or
+ * compressed size exceeds the whole budget, SONO_EIO when zstd fails, or
+ * SONO_ENOMEM. */
 int cine_push(struct cine *c, const struct frame *f);
 
 /* Number of frames held. */
 size_t cine_count(const struct cine *c);
 
-/* Returns frame i, 0 being the oldest, or NULL past the end.  The pointer
- * is valid until the next cine_push or cine_clear. */
-const struct frame *cine_get(const struct cine *c, size_t i);
+/* Decodes frame i, 0 being the oldest, and returns it, or NULL past the end
+ * or when decoding fails (logged).  The frame is valid until the next
+ * cine_get, cine_push or cine_clear, so a caller keeps one at a time.
+ * Stepping forward within a group decodes one frame; any other step
+ * decodes at most CINE_KEY_INTERVAL. */
+const struct frame *cine_get(struct cine *c, size_t i);
+
+/* Returns the geometry, spacing, timestamp and sequence number of frame i
+ * without decoding it (pixels is NULL), or NULL past the end.  Valid until
+ * the next cine_push or cine_clear. */
+const struct frame *cine_info(const struct cine *c, size_t i);
 
 /* Seconds between the oldest and the newest frame (0 with fewer than two). */
 double cine_span_seconds(const struct cine *c);
 
-/* Bytes of pixels held. */
+/* Compressed bytes held, which the budget limits. */
 size_t cine_bytes(const struct cine *c);
 
 /* Drops all frames. */
 void cine_clear(struct cine *c);
+
+/* Saves the newest run of frames that share one size (a depth change can
+ * resize the frames) as one clip through sink->save_cine, and stores the
+ * clip's number of frames in *saved, also when saving fails.  Returns 0, SONO_ENOTFOUND when the buffer is
+ * empty, the sink's error, or an error of cine_get.
+ * NOTE: save_cine takes the whole clip at once, so this decodes every
+ * frame of the clip first: 10 s of 640x480 gray at 30 fps briefly needs
+ * about 92 MB on top of the budget. */
+int cine_save_clip(struct cine *c, const struct capture_sink *sink,
+	const struct capture_meta *meta, size_t *saved);
 
 #endif

@@ -196,38 +196,20 @@ static void capture_still(struct live *lv)
 
 static void capture_cine(struct live *lv)
 {
-	const struct frame **frames;
-	const struct frame *last;
 	struct capture_meta meta;
-	size_t n, first, i;
+	size_t n = 0;
 	int rc;
 
 	ui_message(lv->ui, "Saving the cine...");
 	ui_refresh(lv->ui);
-	pthread_mutex_lock(&lv->cine_lock);
-	n = cine_count(lv->cine);
-	last = n ? cine_get(lv->cine, n - 1) : NULL;
 	fill_meta(lv, NULL, &meta);
-	/* A clip has one frame size, so it starts after the last size change
-	 * (a depth change can resize the frames). */
-	for (first = n; first > 0; first--) {
-		const struct frame *f = cine_get(lv->cine, first - 1);
-
-		if (f->width != last->width || f->height != last->height ||
-		    f->components != last->components)
-			break;
-	}
-	n -= first;
 	/* NOTE: the sink runs on the UI thread with the cine locked, so the
 	 * screen stops while the clip is compressed and stored.  That took
 	 * 0.6 s for 264 frames of --test-source pattern, and speckle
 	 * compresses worse. */
-	frames = ui_xcalloc(n ? n : 1, sizeof(*frames));
-	for (i = 0; i < n; i++)
-		frames[i] = cine_get(lv->cine, first + i);
-	rc = n ? lv->sink.save_cine(lv->sink.ctx, frames, n, &meta) : SONO_ENOTFOUND;
+	pthread_mutex_lock(&lv->cine_lock);
+	rc = cine_save_clip(lv->cine, &lv->sink, &meta, &n);
 	pthread_mutex_unlock(&lv->cine_lock);
-	free(frames);
 	if (rc < 0) {
 		ui_message(lv->ui, "Cine not saved: %s", sono_strerror(rc));
 		LOG_WARN("cine of %zu frames not saved: %s", n, sono_strerror(rc));

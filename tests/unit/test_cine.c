@@ -1,5 +1,7 @@
-/* Tests of the cine buffer: the time span, the byte budget, the frame cap,
- * order, a restarted scanner clock, and the in-memory capture sink. */
+/* Tests of the cine buffer: the time span, the byte budget and eviction
+ * of whole groups, the frame cap, order, a restarted scanner clock, exact
+ * round trips through the compressed ring, scrubbing across key frames,
+ * saving a clip, and the in-memory capture sink. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -10,6 +12,7 @@
 
 #include <string.h>
 
+#include "sono/crypto.h"
 #include "sono/error.h"
 #include "station/capture.h"
 #include "station/cine.h"
@@ -47,22 +50,89 @@ static void keeps_span_of_seconds(void **state)
 	cine_free(c);
 }
 
+/* Fills f with pseudo-random pixels, which zstd cannot compress. */
+static void make_noise_frame(struct frame *f, uint32_t w, uint32_t h, uint64_t t_ms, uint32_t seq)
+{
+	uint32_t x = seq * 2654435761u + 1;
+	size_t i;
+
+	assert_int_equal(frame_alloc(f, w, h, 1, FRAME_MAX_BYTES), 0);
+	for (i = 0; i < (size_t)w * h; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		f->pixels[i] = (uint8_t)x;
+	}
+	f->timestamp_ns = t_ms * MS;
+	f->seq = seq;
+}
+
 static void byte_budget_drops_oldest(void **state)
 {
-	struct cine *c = cine_new(10.0, 10 * 100 * 100);
+	/* Room for 20 incompressible 100x100 frames with zstd's overhead. */
+	struct cine *c = cine_new(10.0, 20 * 10100);
 	struct frame f;
 	uint32_t i;
 
 	(void)state;
 	for (i = 0; i < 25; i++) {
-		make_frame(&f, 100, 100, i * 10, i);
+		make_noise_frame(&f, 100, 100, i * 10, i);
 		assert_int_equal(cine_push(c, &f), 0);
 		frame_free(&f);
 	}
+	/* Frame 20 did not fit, so the group of frames 0 to 14 went. */
 	assert_int_equal(cine_count(c), 10);
-	assert_int_equal(cine_bytes(c), 10 * 100 * 100);
-	assert_int_equal(cine_get(c, 0)->seq, 15);
-	assert_int_equal(cine_get(c, 9)->pixels[0], 24);
+	assert_int_equal(cine_info(c, 0)->seq, 15);
+	assert_int_equal(cine_get(c, 9)->seq, 24);
+	assert_true(cine_bytes(c) <= 20 * 10100);
+	assert_true(cine_bytes(c) >= 10 * 10000);
+	cine_free(c);
+}
+
+static void budget_evicts_whole_groups(void **state)
+{
+	size_t budget = 37 * 10100;
+	struct cine *c = cine_new(60.0, budget);
+	struct frame f;
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		make_noise_frame(&f, 100, 100, i * 33, i);
+		assert_int_equal(cine_push(c, &f), 0);
+		frame_free(&f);
+		assert_true(cine_bytes(c) <= budget);
+		/* Groups start at multiples of CINE_KEY_INTERVAL here, and only
+		 * whole groups leave. */
+		assert_int_equal(cine_info(c, 0)->seq % CINE_KEY_INTERVAL, 0);
+		assert_int_equal(cine_info(c, cine_count(c) - 1)->seq, i);
+	}
+	assert_true(cine_count(c) > 37 - CINE_KEY_INTERVAL);
+	assert_true(cine_count(c) <= 37);
+	cine_free(c);
+}
+
+static void smooth_frames_fit_budget(void **state)
+{
+	/* 300 frames of 640x480 that differ little from one frame to the next
+	 * fit in a budget far below their 92 MB of pixels. */
+	struct cine *c = cine_new(10.0, (size_t)8 << 20);
+	struct frame f;
+	uint32_t i, x, y;
+
+	(void)state;
+	assert_int_equal(frame_alloc(&f, 640, 480, 1, FRAME_MAX_BYTES), 0);
+	for (i = 0; i < 300; i++) {
+		for (y = 0; y < 480; y++)
+			for (x = 0; x < 640; x++)
+				f.pixels[y * 640 + x] = (uint8_t)((x + y + i) / 4);
+		f.timestamp_ns = (uint64_t)i * 33 * MS;
+		f.seq = i;
+		assert_int_equal(cine_push(c, &f), 0);
+	}
+	assert_int_equal(cine_count(c), 300);
+	assert_true(cine_bytes(c) < (size_t)1 << 20);
+	frame_free(&f);
 	cine_free(c);
 }
 
@@ -115,25 +185,192 @@ static void clock_going_back_clears(void **state)
 	cine_free(c);
 }
 
-static void size_change_keeps_bytes_exact(void **state)
+static void size_change_round_trip(void **state)
 {
 	struct cine *c = cine_new(10.0, (size_t)1 << 20);
 	struct frame f;
+	const struct frame *g;
 
 	(void)state;
-	make_frame(&f, 10, 10, 0, 0);
+	make_frame(&f, 10, 10, 0, 7);
 	assert_int_equal(cine_push(c, &f), 0);
 	frame_free(&f);
-	make_frame(&f, 20, 5, 10, 1);
+	make_frame(&f, 20, 5, 10, 8);
 	assert_int_equal(cine_push(c, &f), 0);
 	frame_free(&f);
-	make_frame(&f, 3, 3, 20, 2);
+	make_frame(&f, 3, 3, 20, 9);
 	assert_int_equal(cine_push(c, &f), 0);
 	frame_free(&f);
-	assert_int_equal(cine_bytes(c), 100 + 100 + 9);
+
+	g = cine_get(c, 0);
+	assert_int_equal(g->width, 10);
+	assert_int_equal(g->pixels[99], 7);
+	g = cine_get(c, 1);
+	assert_int_equal(g->width, 20);
+	assert_int_equal(g->height, 5);
+	assert_int_equal(g->pixels[99], 8);
+	g = cine_get(c, 2);
+	assert_int_equal(g->width, 3);
+	assert_int_equal(g->pixels[8], 9);
+	assert_true(cine_bytes(c) > 0);
 	cine_clear(c);
 	assert_int_equal(cine_count(c), 0);
 	assert_int_equal(cine_bytes(c), 0);
+	assert_null(cine_get(c, 0));
+	cine_free(c);
+}
+
+/* Fills f with a drifting pattern plus noise, so that differences between
+ * frames are neither zero nor incompressible. */
+static void make_moving_frame(struct frame *f, uint32_t w, uint32_t h, uint32_t seq)
+{
+	uint32_t x, y, r = seq * 747796405u + 2891336453u;
+
+	assert_int_equal(frame_alloc(f, w, h, 1, FRAME_MAX_BYTES), 0);
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			r = r * 1664525u + 1013904223u;
+			f->pixels[y * w + x] = (uint8_t)((x * 3 + y + seq * 5) ^ (r >> 29));
+		}
+	}
+	f->timestamp_ns = (uint64_t)seq * 33 * MS;
+	f->seq = seq;
+}
+
+#define ROUND_TRIP_FRAMES 100
+
+static void push_hashed(struct cine *c, uint8_t hash[][CRYPTO_SHA256_LEN], uint32_t n)
+{
+	struct frame f;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		make_moving_frame(&f, 64, 48, i);
+		crypto_sha256(f.pixels, 64 * 48, hash[i]);
+		assert_int_equal(cine_push(c, &f), 0);
+		frame_free(&f);
+	}
+}
+
+static void assert_frame_hash(struct cine *c, size_t i, const uint8_t *hash)
+{
+	uint8_t got[CRYPTO_SHA256_LEN];
+	const struct frame *f = cine_get(c, i);
+
+	assert_non_null(f);
+	assert_int_equal(f->seq, i);
+	crypto_sha256(f->pixels, (size_t)f->width * f->height, got);
+	assert_memory_equal(got, hash, CRYPTO_SHA256_LEN);
+}
+
+static void round_trip_every_frame(void **state)
+{
+	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
+	struct cine *c = cine_new(10.0, (size_t)8 << 20);
+	size_t i;
+
+	(void)state;
+	push_hashed(c, hash, ROUND_TRIP_FRAMES);
+	assert_int_equal(cine_count(c), ROUND_TRIP_FRAMES);
+	assert_true(cine_bytes(c) < (size_t)ROUND_TRIP_FRAMES * 64 * 48);
+	for (i = 0; i < ROUND_TRIP_FRAMES; i++)
+		assert_frame_hash(c, i, hash[i]);
+	for (i = ROUND_TRIP_FRAMES; i > 0; i--)
+		assert_frame_hash(c, i - 1, hash[i - 1]);
+	cine_free(c);
+}
+
+static void scrub_across_key_frames(void **state)
+{
+	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
+	/* Key frames at 0, 15, 30 ...: step over them both ways, jump into
+	 * the middle of groups, and back to the start. */
+	static const size_t order[] = {
+		99, 98, 14, 15, 16, 15, 14, 13, 29, 30, 31, 44, 45, 0, 1, 2, 50, 99, 59, 60, 61,
+	};
+	struct cine *c = cine_new(10.0, (size_t)8 << 20);
+	size_t i;
+
+	(void)state;
+	push_hashed(c, hash, ROUND_TRIP_FRAMES);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		assert_frame_hash(c, order[i], hash[order[i]]);
+	cine_free(c);
+}
+
+static void span_keeps_hidden_group_start(void **state)
+{
+	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
+	/* 1 s at 33 ms a frame keeps frames 69 to 99.  Frame 69 is the fifth
+	 * of the group that starts at frame 60, which stays stored unseen. */
+	struct cine *c = cine_new(1.0, (size_t)8 << 20);
+	size_t i;
+
+	(void)state;
+	push_hashed(c, hash, ROUND_TRIP_FRAMES);
+	assert_int_equal(cine_count(c), 31);
+	for (i = 0; i < 31; i++) {
+		const struct frame *f = cine_get(c, i);
+		uint8_t got[CRYPTO_SHA256_LEN];
+
+		assert_non_null(f);
+		assert_int_equal(f->seq, 69 + i);
+		crypto_sha256(f->pixels, 64 * 48, got);
+		assert_memory_equal(got, hash[69 + i], CRYPTO_SHA256_LEN);
+	}
+	cine_free(c);
+}
+
+static void incompressible_frame_at_budget(void **state)
+{
+	/* The raw frame fits the budget, but zstd adds a few bytes. */
+	struct cine *c = cine_new(10.0, 100 * 100);
+	struct frame f;
+
+	(void)state;
+	make_noise_frame(&f, 100, 100, 0, 0);
+	assert_int_equal(cine_push(c, &f), SONO_ETOOBIG);
+	assert_int_equal(cine_count(c), 0);
+	assert_int_equal(cine_bytes(c), 0);
+	frame_free(&f);
+	cine_free(c);
+}
+
+static void frame_without_pixels(void **state)
+{
+	struct cine *c = cine_new(10.0, 1000);
+	struct frame f = { .width = 4, .height = 4, .components = 1 };
+
+	(void)state;
+	assert_int_equal(cine_push(c, &f), SONO_EINVAL);
+	assert_int_equal(cine_count(c), 0);
+	cine_free(c);
+}
+
+static void save_clip_newest_size(void **state)
+{
+	struct cine *c = cine_new(10.0, (size_t)1 << 20);
+	struct capture_sink sink;
+	struct capture_meta meta = { 0 };
+	struct frame f;
+	size_t saved, stills, cines, bytes;
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(capture_memory_sink(&sink, (size_t)1 << 20), 0);
+	assert_int_equal(cine_save_clip(c, &sink, &meta, &saved), SONO_ENOTFOUND);
+	assert_int_equal(saved, 0);
+	for (i = 0; i < 40; i++) {
+		make_frame(&f, i < 10 ? 8 : 16, 16, i * 33, i);
+		assert_int_equal(cine_push(c, &f), 0);
+		frame_free(&f);
+	}
+	assert_int_equal(cine_save_clip(c, &sink, &meta, &saved), 0);
+	assert_int_equal(saved, 30);
+	capture_memory_counts(&sink, &stills, &cines, &bytes);
+	assert_int_equal(cines, 1);
+	assert_int_equal(bytes, 30 * 16 * 16);
+	sink.close(sink.ctx);
 	cine_free(c);
 }
 
@@ -197,10 +434,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(keeps_span_of_seconds),
 		cmocka_unit_test(byte_budget_drops_oldest),
+		cmocka_unit_test(budget_evicts_whole_groups),
+		cmocka_unit_test(smooth_frames_fit_budget),
 		cmocka_unit_test(oversized_frame_rejected),
 		cmocka_unit_test(frame_cap_holds),
 		cmocka_unit_test(clock_going_back_clears),
-		cmocka_unit_test(size_change_keeps_bytes_exact),
+		cmocka_unit_test(size_change_round_trip),
+		cmocka_unit_test(round_trip_every_frame),
+		cmocka_unit_test(scrub_across_key_frames),
+		cmocka_unit_test(span_keeps_hidden_group_start),
+		cmocka_unit_test(incompressible_frame_at_budget),
+		cmocka_unit_test(frame_without_pixels),
+		cmocka_unit_test(save_clip_newest_size),
 		cmocka_unit_test(invalid_arguments),
 		cmocka_unit_test(memory_sink_counts),
 		cmocka_unit_test(memory_sink_budget),
