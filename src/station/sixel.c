@@ -19,8 +19,8 @@
 #include "sono/error.h"
 #include "station/sixel.h"
 
-/* Sixel palette entries are whole percents; these convert a channel as
- * libsixel's decoder and xterm do. */
+/* Sixel palette entries are whole percents.  percent_to_channel rounds as
+ * libsixel 1.10's decoder does (25% decodes to 64, 50% to 128). */
 static unsigned channel_to_percent(unsigned v)
 {
 	return (v * 100 + 127) / 255;
