@@ -46,10 +46,12 @@ struct termcaps {
 
 /* Fills tc from the environment and, when in_fd and out_fd are a terminal,
  * from its replies, waiting at most timeout_ms for them.  Nothing is sent
- * when TERM is unset or "dumb".  The terminal's
- * modes are restored before returning.  Call setlocale(LC_ALL, "") first so
- * utf8 reflects the locale.  Returns 0 (the fields show what was found) or
- * SONO_EIO when the terminal modes could not be set or restored. */
+ * when TERM is unset or "dumb".  The terminal's modes are restored before
+ * returning.  Call setlocale(LC_ALL, "") first so utf8 reflects the
+ * locale.  To query again later, for instance after the user changed the
+ * font, call it while ncurses is suspended (endwin), since it reads the
+ * replies from the terminal's input.  Returns 0 (the fields show what was
+ * found) or SONO_EIO when the terminal modes could not be set or restored. */
 int termcaps_detect(struct termcaps *tc, int in_fd, int out_fd, unsigned timeout_ms);
 
 /* Re-reads the window size with TIOCGWINSZ after a resize and, when the cell
