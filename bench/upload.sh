@@ -1,8 +1,8 @@
 #!/bin/sh
-# The station's upload throughput on loopback: `sonoterm upload` sending
+# The station's upload throughput on loopback.  `sonoterm upload` sends
 # captured exams (each one cine from sonoprobe's phantom) to a real
-# sonocloud, against a baseline measured in the same run: curl PUTting
-# parts of the same sizes to the same cloud over one TLS connection.  The
+# sonocloud.  The baseline, measured in the same run, is curl PUTting parts
+# of the same sizes to the same cloud over one TLS connection.  The
 # ratio shows what the station adds: reading and decompressing frames from
 # the encrypted store, checking each frame's SHA-256, the receipt check and
 # the tombstone with its WAL truncation.

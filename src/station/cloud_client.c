@@ -321,7 +321,10 @@ fail:
 	return NULL;
 }
 
-/* Wipes every header (one carries the token) and frees the list. */
+/* Wipes every header (one carries the token) and frees the list.
+ * NOTE: libcurl builds the request from these headers in buffers of its
+ * own and frees them without wiping, so a copy of the token can stay in
+ * freed heap memory until it is reused. */
 static void free_headers(struct curl_slist *list)
 {
 	struct curl_slist *h;

@@ -8,7 +8,9 @@
  * or at once on l: the lock screen covers the whole body, so no patient
  * data stays visible, and only the logged-in user's password (checked
  * against the cached verifier) unlocks it.  F2 opens the login screen,
- * which also offers a password reset. */
+ * which also offers a password reset.
+ * TODO: the live screen (screen_live.c) has no idle lock yet; only the
+ * queue screen locks. */
 #ifndef STATION_SCREEN_QUEUE_H
 #define STATION_SCREEN_QUEUE_H
 

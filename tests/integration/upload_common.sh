@@ -95,7 +95,7 @@ api_token() {
 		"$CLOUD_URL/api/v1/sessions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 
-# cloud_get PATH TOKEN: prints the cloud's JSON answer to GET /api/v1/PATH.
+# cloud_get PATH TOKEN: prints the cloud's JSON response to GET /api/v1/PATH.
 cloud_get() {
 	curl -sS --max-time 30 --cacert "$CLOUD_CERT" -H "Authorization: Bearer $2" \
 		"$CLOUD_URL/api/v1/$1"
@@ -125,7 +125,7 @@ capture_n() {
 
 # check_cloud_exams: checks that every captured exam is on the cloud exactly
 # once, committed, with its image part's SHA-256 as stored on the station
-# and the metadata part, and that the cloud holds no other exam.
+# and the metadata part, and that the cloud has no other exam.
 check_cloud_exams() {
 	token=$(api_token)
 	cloud_get exams "$token" >"$TEST_TMP/cloud-exams.json"

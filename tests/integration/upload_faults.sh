@@ -1,7 +1,7 @@
 #!/bin/sh
 # Uploads through faults between the station and the real sonocloud: the
-# first PUT answered 503 with Retry-After (through a TLS-terminating proxy),
-# a PUT answered 422 (not retried, then sent again with --retry-failed),
+# first PUT rejected with 503 and Retry-After (through a TLS-terminating proxy),
+# a PUT rejected with 422 (not retried, then sent again with --retry-failed),
 # a link that stops forwarding without a reset in the middle of a part
 # (ended by the low-speed limit, then resumed), and sonocloud killed and
 # restarted during an upload.  Afterwards every exam is on the cloud once

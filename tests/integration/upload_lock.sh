@@ -37,7 +37,7 @@ wait_pane() {
 	return 1
 }
 
-# shows_no_phi: the pane holds none of the patients' names, IDs or dates.
+# shows_no_phi: the pane shows none of the patients' names, IDs or dates.
 shows_no_phi() {
 	pane >"$TEST_TMP/pane"
 	! grep -qFf "$TEST_TMP/phi_words" "$TEST_TMP/pane"
