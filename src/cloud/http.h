@@ -8,10 +8,11 @@
  * core sends it after the handler returns.  A handler that has blocking work
  * to do calls cloud_request_defer(): the work function then runs on a pool
  * thread, fills the response there, and the core sends it from the request's
- * own event loop.  The routes run every password check on the password pool
- * and every database call on the storage pool, so an event loop never
- * computes a hash or waits for the database, and a login waits only for the
- * checks queued ahead of it. */
+ * own event loop.  The routes run the requests that check or set a
+ * password on the password pool and every other database call on the
+ * storage pool, so an event loop never computes a password hash or waits
+ * for the database, and a login waits only for the checks queued ahead of
+ * it. */
 #ifndef SONO_CLOUD_HTTP_H
 #define SONO_CLOUD_HTTP_H
 
