@@ -4,9 +4,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -248,7 +250,6 @@ static int configure_connection(struct store *s)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	rc = store_exec(s, "PRAGMA secure_delete = ON");
 	if (rc == 0)
 		rc = store_exec(s, "PRAGMA foreign_keys = ON");
@@ -288,11 +289,41 @@ int store_schema_latest(void)
 	return latest;
 }
 
-/* Applies each migration newer than the database in its own transaction. */
+/* Applies migration m in its own transaction unless the database already
+ * has it.  The version is read again under the write lock, because another
+ * process opening the same new store may have applied m since. */
+static int apply_migration(struct store *s, const struct store_migration *m, char *err,
+	size_t errlen)
+{
+	char sql[96];
+	int version = 0;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%d)", m->version);
+	rc = store_begin(s);
+	if (rc == 0)
+		rc = store_schema_version(s, &version);
+	if (rc == 0 && m->version > version)
+		rc = store_exec(s, m->sql);
+	if (rc == 0 && m->version > version)
+		rc = store_exec(s, sql);
+	if (rc == 0)
+		rc = store_commit(s);
+	if (rc != 0) {
+		store_rollback(s);
+		snprintf(err, errlen, "migration of %s to schema version %d failed: %s",
+			s->path, m->version, sqlite3_errmsg(s->db));
+		return rc;
+	}
+	if (m->version > version)
+		LOG_NOTICE("migrated %s to schema version %d", s->path, m->version);
+	return SONO_OK;
+}
+
+/* Applies each migration newer than the database. */
 static int migrate(struct store *s, char *err, size_t errlen)
 {
 	const struct store_migration *m;
-	char sql[96];
 	int version;
 	int rc;
 
@@ -307,21 +338,9 @@ static int migrate(struct store *s, char *err, size_t errlen)
 	for (m = store_migrations; m->sql; m++) {
 		if (m->version <= version)
 			continue;
-		snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%d)", m->version);
-		rc = store_begin(s);
-		if (rc == 0)
-			rc = store_exec(s, m->sql);
-		if (rc == 0)
-			rc = store_exec(s, sql);
-		if (rc == 0)
-			rc = store_commit(s);
-		if (rc != 0) {
-			store_rollback(s);
-			snprintf(err, errlen, "migration of %s to schema version %d failed: %s",
-				s->path, m->version, sqlite3_errmsg(s->db));
+		rc = apply_migration(s, m, err, errlen);
+		if (rc != 0)
 			return rc;
-		}
-		LOG_NOTICE("migrated %s to schema version %d", s->path, m->version);
 	}
 	return SONO_OK;
 }
@@ -337,8 +356,12 @@ static int open_connection(struct store *s, int create, char *err, size_t errlen
 	old_mask = umask(077);
 	rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
 	umask(old_mask);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK) {
+		/* Set before the first read, so the key check waits for another
+		 * process that is creating or writing the same store. */
+		sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 		return SONO_OK;
+	}
 	snprintf(err, errlen, "cannot open %s: %s", s->path,
 		s->db ? sqlite3_errmsg(s->db) : "out of memory");
 	return rc == SQLITE_CANTOPEN ? SONO_ENOTFOUND : SONO_EDB;
@@ -420,6 +443,13 @@ static int obtain_key(const struct store_options *opt, const char *db_path, cons
 	if (rc == SONO_ENOTFOUND && !have_db) {
 		err[0] = '\0';
 		rc = store_key_create(key_path, opt->passphrase, opt->passphrase_len, key, err, errlen);
+		/* Another process creating the same store linked its key file first:
+		 * use that key, or the two would key the database differently. */
+		if (rc != 0 && file_exists(key_path)) {
+			err[0] = '\0';
+			rc = store_key_load(key_path, opt->passphrase, opt->passphrase_len, key, err,
+				errlen);
+		}
 	} else if (rc == SONO_ENOTFOUND) {
 		/* Not SONO_ENOTFOUND, because callers read that code as "no database". */
 		snprintf(err, errlen, "key file %s is missing, so %s cannot be decrypted; restore "
@@ -429,12 +459,33 @@ static int obtain_key(const struct store_options *opt, const char *db_path, cons
 	return rc;
 }
 
+/* Takes an exclusive flock() on the data folder for the opening of a store
+ * that may be created, so two processes creating the same new store run one
+ * after the other.  Otherwise the second could key its connection with
+ * SQLCipher before the first has written page 1 and its salt, and then fail
+ * to read the finished file.  Returns the folder's descriptor to close, or
+ * -1 after logging why the lock was not taken. */
+static int lock_data_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		LOG_WARN("cannot lock data folder %s: %s; another process creating the store "
+			"at the same time may fail", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int store_open(struct store **out, const struct store_options *opt, char *err, size_t errlen)
 {
 	uint8_t key[STORE_KEY_LEN];
 	char dir[4096];
 	char db_path[4096 + sizeof(STORE_DB_NAME) + 1];
 	char key_path[4096 + sizeof(STORE_KEY_NAME) + 1];
+	int lock_fd;
 	int rc;
 
 	*out = NULL;
@@ -454,10 +505,13 @@ int store_open(struct store **out, const struct store_options *opt, char *err, s
 	snprintf(db_path, sizeof(db_path), "%s/%s", dir, STORE_DB_NAME);
 	snprintf(key_path, sizeof(key_path), "%s/%s", dir, STORE_KEY_NAME);
 
+	lock_fd = opt->create ? lock_data_dir(dir) : -1;
 	rc = obtain_key(opt, db_path, key_path, key, err, errlen);
 	if (rc == 0)
 		rc = store_open_key(out, db_path, key, opt->create, err, errlen);
 	crypto_wipe(key, sizeof(key));
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return rc;
 }
 

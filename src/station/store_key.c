@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,9 +23,11 @@
 #define KEY_ITERATIONS_MIN 10000u
 #define KEY_ITERATIONS_MAX 10000000u
 
-/* Writes data to a new file at path with mode 0600: a temporary file in the
- * same folder, fsync, then link() to path, which fails if path exists, so a
- * key file is never replaced. */
+/* Writes data to a new file at path with mode 0600: a temporary file with a
+ * unique name in the same folder, fsync, then link() to path, which fails if
+ * path exists, so a key file is never replaced.  The unique name keeps two
+ * processes creating a store at once from writing into each other's
+ * temporary file. */
 static int write_new_file(const char *path, const uint8_t *data, size_t n, char *err, size_t errlen)
 {
 	char tmp[4096];
@@ -32,14 +35,20 @@ static int write_new_file(const char *path, const uint8_t *data, size_t n, char 
 	int fd = -1;
 	int rc = SONO_EIO;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return SONO_ETOOBIG;
 	old_mask = umask(077);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = mkstemp(tmp);
 	umask(old_mask);
+	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		close(fd);
+		unlink(tmp);
+		fd = -1;
+	}
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create key file %s: %s", tmp, strerror(errno));
-		goto out;
+		snprintf(err, errlen, "cannot create a temporary key file beside %s: %s", path,
+			strerror(errno));
+		return SONO_EIO;
 	}
 	if (fchmod(fd, 0600) != 0 || write(fd, data, n) != (ssize_t)n || fsync(fd) != 0) {
 		snprintf(err, errlen, "cannot write key file %s: %s", tmp, strerror(errno));
@@ -51,8 +60,7 @@ static int write_new_file(const char *path, const uint8_t *data, size_t n, char 
 	}
 	rc = SONO_OK;
 out:
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	unlink(tmp);
 	return rc;
 }

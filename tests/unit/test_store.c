@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sono/crypto.h"
@@ -315,6 +316,46 @@ static void fifo_key_file_rejected(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+/* Several processes that create the same new store at once must all open
+ * it with the one key that ends up in the key file.  Each round starts from
+ * an empty folder; a child exits 0 when its store_open succeeded. */
+static void concurrent_create_shares_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { .data_dir = f->dir, .create = 1 };
+	char wal[160], shm[160];
+	int round, i, status, failed = 0;
+	pid_t pids[4];
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	snprintf(shm, sizeof(shm), "%s-shm", f->db);
+	for (round = 0; round < 8; round++) {
+		unlink(f->db);
+		unlink(wal);
+		unlink(shm);
+		unlink(f->key);
+		for (i = 0; i < 4; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0) {
+				struct store *s = NULL;
+				char err[512] = "";
+				int rc = store_open(&s, &opt, err, sizeof(err));
+
+				store_close(s);
+				_exit(rc == SONO_OK ? 0 : 1);
+			}
+		}
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				failed++;
+		}
+		store_close(open_default(f, 0, SONO_OK));
+	}
+	assert_int_equal(failed, 0);
+}
+
 static void newer_schema_rejected(void **state)
 {
 	struct fixture *f = *state;
@@ -414,6 +455,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(truncated_key_file_is_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_key_file_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(fifo_key_file_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_create_shares_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_rollback_inner_only, setup, teardown),
