@@ -35,7 +35,7 @@ struct http_conn {
 	int over_limit;         /* accepted past max_connections, closed at once */
 };
 
-/* A deferred job in the slow-work queue. */
+/* A deferred job in a pool queue. */
 struct http_job {
 	struct cloud_request *request;
 	cloud_http_work work;

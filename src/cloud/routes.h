@@ -61,7 +61,7 @@ void route_reply_code(struct route_ctx *ctx, int rc, const char *message);
 int route_keep_secret(struct route_ctx *ctx, const char *secret);
 
 /* Sets the password for ctx->match.token with the password in ctx->secret;
- * shared by the API route and the reset page, and run on a slow-work
+ * shared by the API route and the reset page, and run on a password pool
  * thread.  Returns 0, or a negative SONO_E* code (SONO_EAUTH for a bad
  * token, SONO_EINVAL for a rejected password) with a reason for the user. */
 int routes_reset_complete(struct route_ctx *ctx, char *reason, size_t reasonlen);

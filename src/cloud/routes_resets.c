@@ -1,6 +1,6 @@
 /* POST /api/v1/password-resets (request a reset link by mail) and
  * POST /api/v1/password-resets/{token} (set the password with a link's
- * token).  Both run on the slow-work threads: completing a reset hashes the
+ * token).  Both run on the password pool: completing a reset hashes the
  * new password, and running requests there too keeps their timing from
  * telling whether an account exists. */
 #include "config.h"

@@ -41,7 +41,7 @@ static void login_reply_session(struct route_ctx *ctx, const struct account *use
 	LOG_INFO("user %s logged in from %s", user->name, cloud_request_peer(ctx->req));
 }
 
-/* Runs on a slow-work thread: the PBKDF2 check, then the session. */
+/* Runs on a password pool thread: the PBKDF2 check, then the session. */
 static void login_work(struct cloud_request *r, void *arg)
 {
 	struct route_ctx *ctx = arg;

@@ -1,5 +1,5 @@
 /* Tests of the cloud's HTTP core with a stub handler: deferred work keeps
- * the event loop free, a full slow-work queue replies 503, stopping the
+ * the event loop free, a full pool queue replies 503, stopping the
  * server replies to queued jobs, and every reply carries the security
  * headers. */
 #include "config.h"
@@ -90,7 +90,7 @@ static void stub_handler(struct cloud_request *r, void *arg)
 
 	if (path != NULL && strcmp(path, "/slow") == 0) {
 		if (cloud_request_defer(r, CLOUD_POOL_PASSWORD, slow_work, NULL) < 0)
-			cloud_reply_error(r, 503, "busy", "The slow-work queue is full.");
+			cloud_reply_error(r, 503, "busy", "The password queue is full.");
 		return;
 	}
 	cloud_reply(r, 200, "text/plain", "fast", 4);
@@ -137,7 +137,7 @@ static void *fetch_main(void *arg)
 	return NULL;
 }
 
-/* Starts a server with one worker, one slow-work thread, a queue of one and
+/* Starts a server with one worker, one thread per pool, a queue of one and
  * max_connections connections. */
 static int start_server(void **state, int max_connections)
 {
@@ -160,6 +160,7 @@ static int start_server(void **state, int max_connections)
 	opt.ssl_ctx = f->ctx;
 	opt.workers = 1;
 	opt.slow_threads = 1;
+	opt.storage_threads = 1;
 	opt.slow_queue_max = 1;
 	opt.max_connections = max_connections;
 	assert_int_equal(cloud_http_start(&f->http, &opt, stub_handler, NULL, err, sizeof(err)), 0);
