@@ -2,7 +2,9 @@
 # The exam queue screen in tmux: it shows the queued exams' patients, and
 # the lock (at once with l, and after the site's idle time) hides them until
 # the logged-in user's password is typed; a wrong password keeps it locked.
-# The cloud is stopped after the captures so the exams stay queued.
+# Then the login screen, after a logout: a wrong password is named as such
+# and the right one logs in offline.  The cloud is stopped after the
+# captures so the exams stay queued.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"
 . "$top_srcdir/tests/integration/store_common.sh"
@@ -77,6 +79,29 @@ check "the screen locks itself after the idle time" wait_pane "The station is lo
 check "the idle-locked screen shows no patient data" shows_no_phi
 
 tmx send-keys -t queue F10
+sleep 0.5
+
+# ---------------------------------------------------------------- login screen
+station logout >/dev/null
+check "logout with the cloud down ends the station's login (exit 4)" test $? -eq 4
+tmx new-session -d -s login -x 120 -y 30 \
+	"timeout 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION'"
+pane() {
+	tmx capture-pane -p -t login
+}
+check "without a login the queue opens the login screen" wait_pane "Log in to the cloud"
+tmx send-keys -t login -l "$USER_NAME"
+tmx send-keys -t login Tab
+tmx send-keys -t login -l "not the password of ana"
+tmx send-keys -t login Enter
+check "a wrong password on the login screen is named as such" \
+	wait_pane "Wrong user name or password"
+check "the login screen masks the password" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t login | grep -q 'not the password'"
+tmx send-keys -t login -l "$USER_PW"
+tmx send-keys -t login Enter
+check "the login screen logs in offline while the cloud is down" wait_pane "ana \(offline\)"
+check "the queue is back after the login" wait_pane "Zyxwaldt0, Ottilie"
+tmx send-keys -t login F10
 sleep 0.5
 check "no password in the station log" sh -c "! grep -rq '$USER_PW' '$XDG_STATE_HOME' '$STATION_LOG'"
 
