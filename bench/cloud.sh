@@ -27,7 +27,10 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sono-bench-cloud-XXXXXX")
 PIDS=
 cleanup() {
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	for pid in $PIDS; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
