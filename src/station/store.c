@@ -219,6 +219,11 @@ static int check_key(struct store *s, const uint8_t key[STORE_KEY_LEN], char *er
 		return SONO_EDB;
 	}
 	match = header_key_matches(s->path, key);
+	if (match < 0) {
+		snprintf(err, errlen, "%s is damaged: it is shorter than one %d-byte page or cannot "
+			"be read; restore it from a backup or move it aside", s->path, CIPHER_PAGE_SIZE);
+		return SONO_EDB;
+	}
 	if (match == 0) {
 		snprintf(err, errlen, "wrong key for %s: the key file does not belong to this "
 			"database (or the wrong passphrase was given)", s->path);
@@ -364,7 +369,11 @@ static int open_connection(struct store *s, int create, char *err, size_t errlen
 	}
 	snprintf(err, errlen, "cannot open %s: %s", s->path,
 		s->db ? sqlite3_errmsg(s->db) : "out of memory");
-	return rc == SQLITE_CANTOPEN ? SONO_ENOTFOUND : SONO_EDB;
+	/* SQLITE_CANTOPEN also covers a folder in place of the file or a missing
+	 * permission; only a missing file means "no database". */
+	if (rc == SQLITE_CANTOPEN && access(s->path, F_OK) != 0 && errno == ENOENT)
+		return SONO_ENOTFOUND;
+	return SONO_EDB;
 }
 
 int store_open_key(struct store **out, const char *db_path, const uint8_t key[STORE_KEY_LEN],

@@ -356,6 +356,39 @@ static void concurrent_create_shares_key(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* A database cut below one page cannot show whether the key fits, so the
+ * message must not claim that it does. */
+static void short_database_is_damaged(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { .data_dir = f->dir };
+	struct store *s = open_default(f, 1, SONO_OK);
+	char err[512] = "";
+
+	store_close(s);
+	assert_int_equal(truncate(f->db, 100), 0);
+	assert_int_equal(store_open(&s, &opt, err, sizeof(err)), SONO_EDB);
+	assert_null(strstr(err, "key is right"));
+	assert_non_null(strstr(err, "shorter than one"));
+}
+
+/* A folder in place of the database is an error, not a missing store that
+ * "sonoterm exams list" may report as empty. */
+static void database_folder_not_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { .data_dir = f->dir };
+	struct store *s = open_default(f, 1, SONO_OK);
+	char err[512] = "";
+
+	store_close(s);
+	assert_int_equal(unlink(f->db), 0);
+	assert_int_equal(mkdir(f->db, 0700), 0);
+	assert_int_equal(store_open(&s, &opt, err, sizeof(err)), SONO_EDB);
+	assert_non_null(strstr(err, f->db));
+	assert_int_equal(rmdir(f->db), 0);
+}
+
 static void newer_schema_rejected(void **state)
 {
 	struct fixture *f = *state;
@@ -456,6 +489,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(missing_key_file_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(fifo_key_file_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_create_shares_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(short_database_is_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(database_folder_not_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_rollback_inner_only, setup, teardown),
