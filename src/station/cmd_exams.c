@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@ static void exams_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: sonoterm exams list [--show-phi] [OPTION]...\n"
+		"       sonoterm exams show UUID [--show-phi] [OPTION]...\n"
 		"       sonoterm exams check [OPTION]...\n"
 		"       sonoterm exams complete UUID [OPTION]...\n"
 		"       sonoterm exams delete UUID [OPTION]...\n"
@@ -39,6 +41,9 @@ static void exams_usage(FILE *out)
 		"\n"
 		"  list       one line per exam: UUID, state, stills, cines, creation and\n"
 		"             completion time (UTC) and stored size; no patient data\n"
+		"  show       one exam and each still and cine: size, frames, acquisition\n"
+		"             time, scanner serial, depth, gain, pixel spacing, SHA-256\n"
+		"             and the caliper measurements in mm; no patient data\n"
 		"  check      run the database integrity check and verify every frame's\n"
 		"             SHA-256; exit 1 when anything is damaged\n"
 		"  complete   mark a scanning exam as completed\n"
@@ -46,7 +51,8 @@ static void exams_usage(FILE *out)
 		"  browse     open the exam list screen (new exam, attach patient,\n"
 		"             complete, delete) in the terminal\n"
 		"\n"
-		"      --show-phi             list: add the patient's name, ID and birth date\n"
+		"      --show-phi             list, show: add the patient's name, ID and\n"
+		"                             birth date\n"
 		"      --data-dir DIR         station database folder\n"
 		"                             (default $XDG_DATA_HOME/sonoterm)\n"
 		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
@@ -82,11 +88,13 @@ static int parse_options(int argc, char **argv, struct exams_options *o, int *he
 		}
 	}
 	if (optind >= argc) {
-		cli_usage_error(EXAMS_COMMAND, "missing action: list, check, complete, delete or browse");
+		cli_usage_error(EXAMS_COMMAND, "missing action: list, show, check, complete, delete "
+			"or browse");
 		return EXIT_USAGE;
 	}
 	o->action = argv[optind++];
-	if (!strcmp(o->action, "complete") || !strcmp(o->action, "delete")) {
+	if (!strcmp(o->action, "complete") || !strcmp(o->action, "delete") ||
+	    !strcmp(o->action, "show")) {
 		if (optind >= argc || !crypto_uuid_valid(argv[optind])) {
 			cli_usage_error(EXAMS_COMMAND, "%s needs an exam UUID (see 'sonoterm exams list')",
 				o->action);
@@ -221,6 +229,68 @@ static int run_change(struct store *s, const struct exams_options *o)
 	return EXIT_FAILURE_RUN;
 }
 
+/* Prints one part of an exam: geometry, acquisition values, hash and
+ * measurements.  The scanner serial came from the scanner and is sanitised. */
+static int print_part(const struct exam_part *part, void *arg)
+{
+	struct store *s = arg;
+	char acquired[32];
+	char serial[EXAM_SERIAL_MAX];
+	char *json = NULL;
+	int rc;
+
+	format_time(part->acquired_ns, acquired, sizeof(acquired));
+	sanitize_str(part->scanner_serial, serial, sizeof(serial));
+	printf("part %lld  %s  %ux%ux%u  frames %u  acquired %s  serial %s\n",
+		(long long)part->id, part->kind == EXAM_PART_CINE ? "cine" : "still", part->width,
+		part->height, (unsigned)part->components, part->frame_count, acquired,
+		serial[0] ? serial : "-");
+	printf("  depth %.1f mm  gain %+.1f dB  spacing %.4f x %.4f mm  rate %.1f fps\n",
+		part->depth_mm, part->gain_db, part->spacing_mm[0], part->spacing_mm[1],
+		part->frame_rate);
+	printf("  bytes %llu raw, %llu stored  sha256 %s\n", (unsigned long long)part->raw_bytes,
+		(unsigned long long)part->stored_bytes, part->sha256);
+	rc = exam_part_measurements(s, part->id, &json);
+	if (rc == 0)
+		printf("  measurements %s\n", json);
+	free(json);
+	return rc < 0 ? rc : 0;
+}
+
+/* Prints an exam and its parts; patient data only with --show-phi. */
+static int run_show(struct store *s, const struct exams_options *o)
+{
+	struct exam_summary e;
+	char created[32], started[32], completed[32];
+	int rc;
+
+	rc = exam_get(s, o->uuid, &e);
+	if (rc != 0) {
+		fprintf(stderr, EXAMS_COMMAND ": exam %s %s\n", o->uuid,
+			rc == SONO_ENOTFOUND ? "not found" : sono_strerror(rc));
+		return EXIT_FAILURE_RUN;
+	}
+	format_time(e.created_ns, created, sizeof(created));
+	format_time(e.started_ns, started, sizeof(started));
+	format_time(e.completed_ns, completed, sizeof(completed));
+	printf("exam %s\nstate %s\nexam type %s\ncreated %s\nstarted %s\ncompleted %s\n"
+		"stills %u\ncines %u\n", e.uuid, exam_state_name(e.state),
+		e.preset[0] ? e.preset : "-", created, started, completed, e.stills, e.cines);
+	printf("patient %s", e.tombstone ? "deleted after upload" : e.has_patient ? "yes" : "none");
+	if (o->show_phi && e.has_patient) {
+		print_patient(s, &e);
+		LOG_NOTICE("exams show showed the patient data of exam %s", e.uuid);
+	}
+	printf("\n");
+	rc = exam_parts(s, e.uuid, print_part, s);
+	if (rc != 0) {
+		fprintf(stderr, EXAMS_COMMAND ": parts of exam %s not read: %s\n", e.uuid,
+			sono_strerror(rc));
+		return EXIT_FAILURE_RUN;
+	}
+	return EXIT_OK;
+}
+
 /* Runs the exam list screen of a local operator, who may see patient data. */
 static int run_browse(struct store *s)
 {
@@ -263,6 +333,8 @@ int cmd_exams(int argc, char **argv)
 		rc = run_list(s, &o);
 	else if (!strcmp(o.action, "check"))
 		rc = run_check(s);
+	else if (!strcmp(o.action, "show"))
+		rc = run_show(s, &o);
 	else if (!strcmp(o.action, "browse"))
 		rc = run_browse(s);
 	else

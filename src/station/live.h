@@ -40,6 +40,32 @@
 #define LIVE_SCALE_COLS 5    /* depth scale labels between image and panel */
 #define LIVE_AGES_MAX 1024   /* frame ages kept per 5 s stats window */
 
+struct live;
+
+/* The current exam as the live screen shows it. */
+struct live_exam_status {
+	char exam[32];     /* short exam id, e.g. the UUID's first 8 digits; "" hides it */
+	int has_patient;
+	char prompt[160];  /* a question waiting for a key, shown first; "" for none */
+};
+
+/* The station workflow around the live screen (station/flow.h): keys and
+ * status of the current exam.  Every callback may be NULL; arg is the
+ * options' hooks_arg. */
+struct live_hooks {
+	/* Sees every key before the live screen does.  Returns UI_ACT_* flags,
+	 * with UI_ACT_HANDLED when it used the key. */
+	int (*key)(struct ui *ui, void *arg, struct live *lv, int key);
+	/* Fills out with the current exam for the status line and the panel.
+	 * Anyone near the cart sees them, so they carry no patient data. */
+	void (*status)(void *arg, struct live_exam_status *out);
+	/* Called when the live screen is on top again after a screen above it
+	 * closed. */
+	void (*uncover)(struct ui *ui, void *arg, struct live *lv);
+	/* Called when the live screen closes, before its sink is closed. */
+	void (*closed)(void *arg, struct live *lv);
+};
+
 /* Start-up settings of the live screen, from the command line or config. */
 struct live_options {
 	char host[256];
@@ -56,6 +82,8 @@ struct live_options {
 	 * them in memory (capture_memory_sink); otherwise the screen takes
 	 * ownership and calls sink.close when it closes. */
 	struct capture_sink sink;
+	const struct live_hooks *hooks; /* NULL: no workflow keys */
+	void *hooks_arg;
 };
 
 /* Size and palette adaptation to the terminal's throughput. */
@@ -142,6 +170,12 @@ struct live *live_new(struct ui *ui, const struct live_options *opt,
 
 /* The screen table for ui_push(). */
 extern const struct ui_screen live_screen;
+
+/* Closes the current capture target and saves later captures to sink,
+ * taking ownership of it.  stills and cines start the panel's capture
+ * counts (the captures the new target already contains). */
+void live_set_sink(struct live *lv, const struct capture_sink *sink, unsigned stills,
+	unsigned cines);
 
 /* Starts and stops frame delivery (live_source.c).  live_sources_start
  * returns 0 or a negative SONO_E* code with err filled. */

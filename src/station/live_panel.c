@@ -53,6 +53,23 @@ static void describe_image(struct live *lv, char *out, size_t outlen)
 		snprintf(out, outlen, "%ux%u no spacing", f->width, f->height);
 }
 
+/* Writes the current exam's rows, when the workflow names one.  They come
+ * last, so the rows above keep their place beside the depth scale. */
+static void draw_panel_exam(struct live *lv, WINDOW *win, int *row, int col, int width)
+{
+	attr_t body = (attr_t)theme_attr(ui_theme(lv->ui), THEME_BODY);
+	struct live_exam_status exam = { "", 0, "" };
+
+	if (!lv->opt.hooks || !lv->opt.hooks->status)
+		return;
+	lv->opt.hooks->status(lv->opt.hooks_arg, &exam);
+	if (!exam.exam[0])
+		return;
+	(*row)++;
+	panel_line(win, row, col, width, body, "Exam", exam.exam);
+	panel_line(win, row, col, width, body, "Patient", exam.has_patient ? "entered" : "none");
+}
+
 static void draw_panel_image(struct live *lv, WINDOW *win, int *row, int col, int width)
 {
 	const struct theme *th = ui_theme(lv->ui);
@@ -159,6 +176,7 @@ void live_draw(struct ui *ui, void *state, WINDOW *win)
 	if (width >= 60) {
 		draw_panel_image(lv, win, &row, panel_col + 1, LIVE_PANEL_COLS - 1);
 		draw_panel_link(lv, win, &row, panel_col + 1, LIVE_PANEL_COLS - 1);
+		draw_panel_exam(lv, win, &row, panel_col + 1, LIVE_PANEL_COLS - 1);
 	}
 	wattrset(win, A_NORMAL);
 }
@@ -168,7 +186,9 @@ void live_status(struct ui *ui, void *state, char *out, size_t outlen)
 	struct live *lv = state;
 	const struct scanner_stats *s = &lv->link;
 	const char *link = "test", *tls = lv->opt.test_source;
+	struct live_exam_status exam = { "", 0, "" };
 	char battery[32] = "";
+	char suffix[64] = "";
 	char raw[512];
 	double fps = ui_now_ms() - lv->last_paint_ms > 2000 ? 0.0 : lv->fps;
 
@@ -179,8 +199,15 @@ void live_status(struct ui *ui, void *state, char *out, size_t outlen)
 	}
 	if (s->battery_pct >= 0)
 		snprintf(battery, sizeof(battery), " | bat %d%% %.1fC", s->battery_pct, s->temperature_c);
-	snprintf(raw, sizeof(raw), "%s %.1f fps | age %.0f ms | %s %s | %s%s",
-		atomic_load(&lv->frozen) ? "FROZEN" : "LIVE", fps, lv->frame_age_ms, link, tls,
-		s->serial[0] ? s->serial : "-", battery);
+	if (lv->opt.hooks && lv->opt.hooks->status)
+		lv->opt.hooks->status(lv->opt.hooks_arg, &exam);
+	if (exam.exam[0])
+		snprintf(suffix, sizeof(suffix), " | exam %s, %s", exam.exam,
+			exam.has_patient ? "patient set" : "no patient");
+	/* The exam comes last, so the link fields keep their place at 80 and
+	 * 120 columns; a prompt comes first because it waits for a key. */
+	snprintf(raw, sizeof(raw), "%s%s%s %.1f fps | age %.0f ms | %s %s | %s%s%s", exam.prompt,
+		exam.prompt[0] ? " | " : "", atomic_load(&lv->frozen) ? "FROZEN" : "LIVE", fps,
+		lv->frame_age_ms, link, tls, s->serial[0] ? s->serial : "-", battery, suffix);
 	sanitize_str(raw, out, outlen);
 }

@@ -261,7 +261,8 @@ static void delete_exam(struct ui *ui, struct exams_screen *x)
 	x->need_reload = 1;
 }
 
-static void resume_exam(struct ui *ui, struct exams_screen *x, const struct exam_summary *e)
+/* Returns the resume callback's UI_ACT_* flags, or UI_ACT_NONE. */
+static int resume_exam(struct ui *ui, struct exams_screen *x, const struct exam_summary *e)
 {
 	if (e->state != EXAM_DRAFT && e->state != EXAM_SCANNING)
 		ui_message(ui, "Only a draft or scanning exam can be resumed; this one is %s",
@@ -269,7 +270,8 @@ static void resume_exam(struct ui *ui, struct exams_screen *x, const struct exam
 	else if (!x->opt.resume)
 		ui_message(ui, "No scanner is configured; start sonoterm with --scanner to scan");
 	else
-		x->opt.resume(ui, x->opt.resume_arg, e->uuid);
+		return x->opt.resume(ui, x->opt.resume_arg, e->uuid);
+	return UI_ACT_NONE;
 }
 
 static void new_unassigned(struct ui *ui, struct exams_screen *x)
@@ -307,8 +309,7 @@ static int exam_action(struct ui *ui, struct exams_screen *x, int key)
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		resume_exam(ui, x, e);
-		break;
+		return resume_exam(ui, x, e) | UI_ACT_REDRAW | UI_ACT_HANDLED;
 	default:
 		return UI_ACT_NONE;
 	}
@@ -368,7 +369,7 @@ static const struct ui_screen exams_screen = {
 		"Up/Down select; Enter or r resumes a draft or scanning exam.\n"
 		"n starts an exam with a patient, u one without (attach the patient later with a).\n"
 		"c completes a scanning exam; d deletes an exam after a y to confirm.",
-	.keys = { "Help", NULL, NULL, NULL, "Refresh", NULL, NULL, NULL, NULL, "Quit" },
+	.keys = { "Help", NULL, NULL, NULL, "Refresh", NULL, NULL, NULL, NULL, NULL },
 	.draw = exams_draw,
 	.key = exams_key,
 	.status = exams_status,

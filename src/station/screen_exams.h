@@ -11,9 +11,10 @@ struct screen_exams_options {
 	/* Non-zero when the operator may see patient data (a local or
 	 * logged-in operator); otherwise the patient column stays empty. */
 	int show_patients;
-	/* Opens the live screen on exam uuid to scan into it.  NULL when this
+	/* Opens the live screen on exam uuid to scan into it.  Returns
+	 * UI_ACT_* flags for the list, UI_ACT_POP to close it.  NULL when this
 	 * station has no scanner configured, and resume then shows a message. */
-	void (*resume)(struct ui *ui, void *arg, const char *uuid);
+	int (*resume)(struct ui *ui, void *arg, const char *uuid);
 	void *resume_arg;
 };
 

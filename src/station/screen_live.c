@@ -39,6 +39,14 @@ static const char live_help[] =
 	"  r or F2       next renderer (sixel, half-block, ASCII)\n"
 	"  Mouse click   on the image: place caliper point A, then B\n"
 	"\n"
+	"The current exam (short UUID in the status line):\n"
+	"  a             enter or edit the patient of the current exam\n"
+	"  f             finish: complete the current exam (y confirms) and\n"
+	"                start a new unassigned one\n"
+	"  e or F9       exam list; Enter there resumes a draft or scanning exam\n"
+	"                here, and the captures go to it\n"
+	"  u             exam queue and cloud upload\n"
+	"\n"
 	"The status line shows painted frames per second, the age of the last\n"
 	"frame (scanner timestamp to screen), link state, TLS version and cipher,\n"
 	"scanner serial, battery and temperature.";
@@ -60,6 +68,8 @@ static void live_destroy(void *state)
 	if (!lv)
 		return;
 	live_sources_stop(lv);
+	if (lv->opt.hooks && lv->opt.hooks->closed)
+		lv->opt.hooks->closed(lv->opt.hooks_arg, lv);
 	if (lv->sink.close)
 		lv->sink.close(lv->sink.ctx);
 	cine_free(lv->cine);
@@ -315,10 +325,27 @@ static int imaging_key(struct live *lv, int key)
 	}
 }
 
+void live_set_sink(struct live *lv, const struct capture_sink *sink, unsigned stills,
+	unsigned cines)
+{
+	if (lv->sink.close)
+		lv->sink.close(lv->sink.ctx);
+	lv->sink = *sink;
+	lv->stills_saved = stills;
+	lv->cines_saved = cines;
+	lv->dirty = 1;
+}
+
 static int live_key(struct ui *ui, void *state, int key)
 {
 	struct live *lv = state;
+	int act;
 
+	if (lv->opt.hooks && lv->opt.hooks->key) {
+		act = lv->opt.hooks->key(ui, lv->opt.hooks_arg, lv, key);
+		if (act & UI_ACT_HANDLED)
+			return act;
+	}
 	if (imaging_key(lv, key))
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	switch (key) {
@@ -365,6 +392,17 @@ static void live_resize(struct ui *ui, void *state, int rows, int cols)
 	live_layout(lv);
 }
 
+/* Takes the image area back and lets the workflow check the current exam,
+ * which the closed screen may have completed, deleted or given a patient. */
+static void live_uncover(struct ui *ui, void *state)
+{
+	struct live *lv = state;
+
+	live_resize(ui, state, 0, 0);
+	if (lv->opt.hooks && lv->opt.hooks->uncover)
+		lv->opt.hooks->uncover(ui, lv->opt.hooks_arg, lv);
+}
+
 static int live_tick(struct ui *ui, void *state)
 {
 	struct live *lv = state;
@@ -408,12 +446,13 @@ static int live_timeout(struct ui *ui, void *state)
 const struct ui_screen live_screen = {
 	.name = "Live",
 	.help = live_help,
-	.keys = { "Help", "Render", "Freeze", "Preset", "Still", "Cine", "Measure", "Clear", NULL,
-		"Quit" },
+	.keys = { "Help", "Render", "Freeze", "Preset", "Still", "Cine", "Measure", "Clear", "Exams",
+		NULL },
 	.draw = live_draw,
 	.key = live_key,
 	.click = live_click,
 	.resize = live_resize,
+	.uncover = live_uncover,
 	.tick = live_tick,
 	.status = live_status,
 	.paint = live_paint_cb,

@@ -16,8 +16,8 @@
 #include "sono/error.h"
 #include "sono/log.h"
 #include "station/commands.h"
-#include "station/exam.h"
-#include "station/exam_sink.h"
+#include "station/cmd_cloud.h"
+#include "station/flow.h"
 #include "station/live.h"
 #include "station/permit.h"
 #include "station/station_config.h"
@@ -243,107 +243,82 @@ static void usage(void)
 		"are open.  Press F1 on any screen for its keys.\n");
 }
 
-/* The unassigned exam that the live screen's captures go to. */
-struct capture_exam {
-	struct store *store;
-	char uuid[CRYPTO_UUID_LEN];
-	int has_captures;        /* set by close_capture_exam */
-};
-
-/* Opens the station store and creates a draft exam without a patient for
- * the captures, then points opt->sink at it.  When the store cannot be
- * opened, store_cli_open prints the reason on stderr and captures stay in
- * memory (opt->sink left empty). */
-static void open_capture_exam(const struct screen_args *a, struct capture_exam *x,
-	struct live_options *opt)
+/* Opens the station store and the workflow around the live screen.  When
+ * the store cannot be opened, store_cli_open prints the reason on stderr
+ * and captures stay in memory.  The queue screen gets a second store
+ * connection for the uploader when the [cloud] and [upload] settings are
+ * valid. */
+static struct flow *open_flow(const struct screen_args *a, const struct config *cfg)
 {
-	int rc;
+	struct uploader_options upload;
+	struct store *s = NULL, *worker = NULL;
 
-	memset(x, 0, sizeof(*x));
-	if (store_cli_open("sonoterm", &a->store, 1, &x->store, NULL) != EXIT_OK) {
+	if (store_cli_open("sonoterm", &a->store, 1, &s, NULL) != EXIT_OK) {
 		fprintf(stderr, "sonoterm: captures will be kept in memory only\n");
 		LOG_WARN("station store not opened; captures are kept in memory only");
-		return;
+	} else if (cloud_cli_options("sonoterm", cfg, &upload) != EXIT_OK ||
+		   store_cli_open("sonoterm", &a->store, 0, &worker, NULL) != EXIT_OK) {
+		fprintf(stderr, "sonoterm: the exam queue screen will not be available\n");
 	}
-	rc = exam_create(x->store, NULL, NULL, x->uuid);
-	if (rc == 0)
-		rc = exam_capture_sink(&opt->sink, x->store, x->uuid);
-	if (rc < 0) {
-		fprintf(stderr, "sonoterm: no exam for captures (%s); keeping them in memory only\n",
-			sono_strerror(rc));
-		LOG_WARN("exam for captures not created: %s", sono_strerror(rc));
-		memset(&opt->sink, 0, sizeof(opt->sink));
-	}
+	return flow_new(s, worker, worker ? &upload : NULL);
 }
 
-/* Deletes the exam again when nothing was captured into it (it is still a
- * draft), so opening the live screen leaves no empty exams behind, then
- * closes the store.  Sets has_captures when the exam is kept. */
-static void close_capture_exam(struct capture_exam *x)
+/* Starts the first exam of the live screen, once the log is in its file. */
+static void begin_exam(struct ui *ui, struct flow *flow, struct live_options *opt)
 {
-	struct exam_summary e;
+	int rc = flow_begin(flow, opt);
 
-	if (!x->store)
-		return;
-	if (!x->uuid[0] || exam_get(x->store, x->uuid, &e) < 0) {
-		store_close(x->store);
-		return;
+	if (rc < 0 && flow_store(flow)) {
+		ui_message(ui, "No exam for captures (%s): they stay in memory", sono_strerror(rc));
+		LOG_WARN("exam for captures not created: %s", sono_strerror(rc));
 	}
-	if (e.state != EXAM_DRAFT) {
-		x->has_captures = 1;
-		LOG_NOTICE("live captures are in exam %s", x->uuid);
-	} else if (exam_delete(x->store, x->uuid) < 0) {
-		LOG_WARN("empty exam %s not deleted", x->uuid);
-	}
-	store_close(x->store);
 }
 
-static int run_screens(const struct screen_args *a, const struct live_options *opt_in)
+static int run_screens(const struct screen_args *a, const struct config *cfg,
+	const struct live_options *opt_in)
 {
 	struct ui_options uo = { a->theme, a->mouse };
 	struct live_options opt = *opt_in;
-	struct capture_exam exam;
+	char kept[CRYPTO_UUID_LEN];
 	struct termcaps caps;
 	int status = EXIT_OK, sig;
 	char err[512] = "";
+	struct flow *flow;
 	struct live *lv;
 	struct ui *ui;
 
 	setlocale(LC_ALL, "");
-	open_capture_exam(a, &exam, &opt);
-	status = resolve_permitted_scanner(exam.store, &opt);
+	flow = open_flow(a, cfg);
+	status = resolve_permitted_scanner(flow_store(flow), &opt);
 	if (status != EXIT_OK) {
-		if (opt.sink.close)
-			opt.sink.close(opt.sink.ctx);
-		close_capture_exam(&exam);
+		flow_close(flow, kept);
 		return status;
 	}
 	if (termcaps_detect(&caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
 		fprintf(stderr, "sonoterm: could not query the terminal; using a text renderer\n");
 	ui = ui_open(&uo);
 	if (!ui) {
-		if (opt.sink.close)
-			opt.sink.close(opt.sink.ctx);
-		close_capture_exam(&exam);
+		flow_close(flow, kept);
 		return EXIT_FAILURE_RUN;
 	}
 	opt.exit_status = &status;
+	begin_exam(ui, flow, &opt);
 	lv = live_new(ui, &opt, &caps, err, sizeof(err));
 	if (!lv) {
 		ui_close(ui);
-		close_capture_exam(&exam);
+		flow_close(flow, kept);
 		fprintf(stderr, "sonoterm: %s\n", err);
 		return EXIT_FAILURE_RUN;
 	}
 	ui_push(ui, &live_screen, lv);
 	sig = ui_run(ui);
-	/* The live screen closes the sink first; then the exam is checked while
-	 * the log still goes to the file. */
+	/* The live screen closes the sink first; then the flow checks the
+	 * current exam while the log still goes to the file. */
 	ui_close_screens(ui);
-	close_capture_exam(&exam);
+	flow_close(flow, kept);
 	ui_close(ui);
-	if (exam.has_captures)
-		printf("sonoterm: captures are in exam %s\n", exam.uuid);
+	if (kept[0])
+		printf("sonoterm: captures are in exam %s\n", kept);
 	return sig ? 128 + sig : status;
 }
 
@@ -370,5 +345,5 @@ int cmd_screens(int argc, char **argv)
 		}
 		log_set_level(level);
 	}
-	return run_screens(&a, &opt);
+	return run_screens(&a, &cfg, &opt);
 }

@@ -68,6 +68,10 @@ struct ui_screen {
 	/* Called after the terminal size changed, before the next draw. */
 	void (*resize)(struct ui *ui, void *state, int rows, int cols);
 
+	/* Called when the screen is on top again because the one above it
+	 * closed (not when the shell closes every screen). */
+	void (*uncover)(struct ui *ui, void *state);
+
 	/* Called on every loop iteration: after a wakeup, a key or a timeout.
 	 * Returns UI_ACT_* flags. */
 	int (*tick)(struct ui *ui, void *state);

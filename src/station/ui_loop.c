@@ -126,8 +126,14 @@ static void apply_actions(struct ui *ui, int act)
 {
 	if (act & UI_ACT_FULL)
 		ui->full = 1;
-	if (act & UI_ACT_POP)
+	if (act & UI_ACT_POP) {
+		struct ui_layer *top;
+
 		ui_pop_screen(ui);
+		top = top_layer(ui);
+		if (top && top->screen->uncover)
+			top->screen->uncover(ui, top->state);
+	}
 	if (act & UI_ACT_QUIT)
 		ui->quit = 1;
 }
