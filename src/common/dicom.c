@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/dicom_priv.h"
 #include "sono/buf.h"
@@ -877,12 +879,19 @@ static int read_whole_file(const char *path, uint8_t **data, size_t *len, char *
 	uint8_t *buf = NULL;
 	size_t size, got = 0;
 	FILE *f;
+	int fd;
 	int rc = SONO_OK;
 
-	f = fopen(path, "rb");
+	/* O_NONBLOCK keeps open() from waiting for a writer when path is a FIFO,
+	 * which the regular-file check below then rejects. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (!f) {
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return errno == ENOENT ? SONO_ENOTFOUND : SONO_EIO;
+		rc = errno == ENOENT ? SONO_ENOTFOUND : SONO_EIO;
+		if (fd >= 0)
+			close(fd);
+		return rc;
 	}
 	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "not a regular file");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/dicom_priv.h"
@@ -411,6 +412,27 @@ static void missing_file_names_path(void **state)
 	assert_int_equal(dicom_open_file(&img, "/nonexistent/x.dcm", err, sizeof(err)),
 		SONO_ENOTFOUND);
 	assert_non_null(strstr(err, "/nonexistent/x.dcm"));
+}
+
+/* A FIFO must be rejected at once instead of blocking in open() until a
+ * writer appears.  The alarm turns a hang into a failure. */
+static void fifo_rejected_without_blocking(void **state)
+{
+	struct dicom_image *img = NULL;
+	char path[] = "/tmp/test-dicom-fifo-XXXXXX";
+	char fifo[64];
+	char err[512] = "";
+
+	(void)state;
+	assert_non_null(mkdtemp(path));
+	snprintf(fifo, sizeof(fifo), "%s/x.dcm", path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_int_equal(dicom_open_file(&img, fifo, err, sizeof(err)), SONO_EINVAL);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(fifo);
+	rmdir(path);
 }
 
 /* -------------------------------------------------------- synthetic files */
@@ -1020,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(ybr_full_round_trip_of_us1),
 		cmocka_unit_test(jpeg2000_error_names_syntax_and_fix),
 		cmocka_unit_test(missing_file_names_path),
+		cmocka_unit_test(fifo_rejected_without_blocking),
 		cmocka_unit_test(implicit_monochrome2_with_spacing),
 		cmocka_unit_test(multiframe_frames_in_order),
 		cmocka_unit_test(monochrome1_is_inverted),
