@@ -1,5 +1,5 @@
-/* sonoterm exams: list, check, complete and delete the exams in the station
- * store without the screens. */
+/* sonoterm exams: list, show, check, complete and delete the exams in the
+ * station store without the screens. */
 #include "config.h"
 
 #include <getopt.h>
@@ -37,7 +37,7 @@ static void exams_usage(FILE *out)
 		"       sonoterm exams complete UUID [OPTION]...\n"
 		"       sonoterm exams delete UUID [OPTION]...\n"
 		"       sonoterm exams browse [OPTION]...\n"
-		"List, verify, complete or delete the exams in the station's encrypted store.\n"
+		"List, show, verify, complete or delete the exams in the station's encrypted store.\n"
 		"\n"
 		"  list       one line per exam: UUID, state, stills, cines, creation and\n"
 		"             completion time (UTC) and stored size; no patient data\n"

@@ -224,7 +224,7 @@ static void open_exams(struct ui *ui, struct flow *f)
 }
 
 /* Opens the queue screen, starting the uploader the first time, and the
- * login screen over it when nobody is logged in. */
+ * login screen over it when no user is logged in. */
 static void open_queue(struct ui *ui, struct flow *f)
 {
 	struct store_cloud_session sess;

@@ -1,11 +1,11 @@
 /* The operator workflow of the station screens: one current exam that the
  * live screen captures into, and the keys that move between the screens.
  *
- * From the live screen the operator enters the current exam's patient (a),
- * completes it and starts a new unassigned one (f, confirmed with y), opens
- * the exam list (e or F9), where Enter resumes a draft or scanning exam as
- * the current one, and opens the exam queue (u).  The flow owns the store
- * connection of the UI thread and, when the queue screen is used, the
+ * Keys of the live screen: a enters the current exam's patient, f completes
+ * the exam after a confirming y and starts a new unassigned one, e or F9
+ * opens the exam list, and u opens the exam queue.  Enter on a draft or
+ * scanning exam in the list makes it the current one.  The flow owns the
+ * UI thread's store connection and, once the queue screen opens, the
  * uploader with its own connection. */
 #ifndef STATION_FLOW_H
 #define STATION_FLOW_H

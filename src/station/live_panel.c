@@ -204,8 +204,8 @@ void live_status(struct ui *ui, void *state, char *out, size_t outlen)
 	if (exam.exam[0])
 		snprintf(suffix, sizeof(suffix), " | exam %s, %s", exam.exam,
 			exam.has_patient ? "patient set" : "no patient");
-	/* The exam comes last, so the link fields keep their place at 80 and
-	 * 120 columns; a prompt comes first because it waits for a key. */
+	/* The exam comes last so that the link fields keep their place at 80
+	 * and 120 columns.  A prompt comes first because it waits for a key. */
 	snprintf(raw, sizeof(raw), "%s%s%s %.1f fps | age %.0f ms | %s %s | %s%s%s", exam.prompt,
 		exam.prompt[0] ? " | " : "", atomic_load(&lv->frozen) ? "FROZEN" : "LIVE", fps,
 		lv->frame_age_ms, link, tls, s->serial[0] ? s->serial : "-", battery, suffix);
