@@ -57,8 +57,24 @@ int store_fail(struct store *s, const char *what)
 	return SONO_EDB;
 }
 
+/* Returns SONO_EDB, after logging, when store_begin() opened a transaction
+ * that SQLite has since rolled back on its own: it does so after some errors
+ * such as SQLITE_FULL, even inside a savepoint.  Running sql then would
+ * commit it by itself, outside the transaction the caller still believes
+ * open, so nothing runs until the caller has rolled back every level. */
+static int check_transaction(struct store *s, const char *sql)
+{
+	if (s->depth == 0 || !sqlite3_get_autocommit(s->db))
+		return SONO_OK;
+	LOG_ERROR("not running \"%.40s\" on %s: SQLite rolled back the transaction after an "
+		"earlier error", sql, s->path);
+	return SONO_EDB;
+}
+
 int store_exec(struct store *s, const char *sql)
 {
+	if (check_transaction(s, sql) != SONO_OK)
+		return SONO_EDB;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(s, sql);
 	return SONO_OK;
@@ -66,6 +82,9 @@ int store_exec(struct store *s, const char *sql)
 
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out)
 {
+	*out = NULL;
+	if (check_transaction(s, sql) != SONO_OK)
+		return SONO_EDB;
 	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
 		*out = NULL;
 		return store_fail(s, "prepare");
@@ -111,8 +130,13 @@ void store_rollback(struct store *s)
 {
 	char sql[96];
 
-	if (s->depth == 0 && sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		/* No transaction is active, either none was opened or SQLite
+		 * already rolled it back, so only the level count unwinds. */
+		if (s->depth > 0)
+			s->depth--;
 		return;
+	}
 	if (s->depth > 1) {
 		snprintf(sql, sizeof(sql), "ROLLBACK TO store_%d; RELEASE store_%d", s->depth - 1,
 			s->depth - 1);

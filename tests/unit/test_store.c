@@ -429,6 +429,41 @@ static int count_rows(struct store *s)
 	return n;
 }
 
+/* SQLite rolls back the whole transaction when a statement inside a
+ * savepoint fails with SQLITE_FULL.  The caller still believes the outer
+ * transaction open, so its next statement must fail instead of committing
+ * on its own, and nothing of the transaction may remain. */
+static void full_database_keeps_atomicity(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_default(f, 1, SONO_OK);
+	sqlite3_stmt *st = NULL;
+	char sql[64];
+
+	assert_int_equal(store_exec(s, "CREATE TABLE t (x)"), SONO_OK);
+	assert_int_equal(store_prepare(s, "PRAGMA page_count", &st), SONO_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0) + 4);
+	sqlite3_finalize(st);
+	assert_int_equal(store_exec(s, sql), SONO_OK);
+
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (1)"), SONO_OK);
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (zeroblob(1000000))"), SONO_EDB);
+	store_rollback(s);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (2)"), SONO_EDB);
+	assert_int_equal(store_begin(s), SONO_EDB);
+	store_rollback(s);
+
+	assert_int_equal(count_rows(s), 0);
+	assert_int_equal(store_begin(s), SONO_OK);
+	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (3)"), SONO_OK);
+	assert_int_equal(store_commit(s), SONO_OK);
+	assert_int_equal(count_rows(s), 1);
+	store_close(s);
+}
+
 /* An inner level rolls back alone; the outer commit keeps the rest. */
 static void nested_rollback_inner_only(void **state)
 {
@@ -495,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_rollback_inner_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_truncates_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(full_database_keeps_atomicity, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
