@@ -1,10 +1,11 @@
 #!/bin/sh
-# One operator workflow through tmux against a real sonoprobe phantom: the
-# patient form opened from the live screen, a still with a two-point
-# caliper, a cine, completing the exam with a confirming y, the exam list
-# and resuming an exam from it.  Afterwards the headless commands show the
-# completed exam with its counts and the still's measurement, and the log
-# contains no patient data.
+# One operator workflow through tmux against a real sonoprobe phantom.  The
+# patient form opens from the live screen, a still gets a two-point caliper,
+# a cine follows, and a confirming y completes the exam.  The exam list shows
+# the exam, and Enter there resumes another one.  Afterwards the headless
+# commands show the completed exam with its counts and the still's
+# measurement, a second start opens the exam queue, and the log contains no
+# patient data.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"
 
@@ -46,7 +47,7 @@ current_exam() {
 start_probe probe --source phantom --identity "$TEST_TMP/probe" --serial FLOW-PROBE-1 \
 	--duration 180 || { fail "sonoprobe did not start"; finish; }
 
-# A UTF-8 patient: combining-free Latin letters outside ASCII in every name.
+# A patient whose names contain Latin letters outside ASCII.
 FAMILY='Müller-Łukasiewicz'
 GIVEN='Zoë'
 PID='FLOW-7731'
@@ -158,6 +159,20 @@ check "exams show prints no patient data" sh -c "! grep -q '$PID\|Łukasiewicz\|
 "$SONOTERM" exams show "$UUID" --show-phi --data-dir "$DATA" >"$TEST_TMP/phi.out" 2>&1
 check "--show-phi adds the patient" grep -q "$FAMILY\\^$GIVEN  $PID  $BIRTH" "$TEST_TMP/phi.out"
 check "store passes its check" "$SONOTERM" exams check --data-dir "$DATA"
+
+# A second start: u opens the exam queue, whose uploader queues the
+# completed exam, with the login screen over it because no user is logged in.
+tmx send-keys -t flow "clear; $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+	" --data-dir $DATA --render ascii; echo EXIT=\$?" Enter
+check "second start shows a new exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
+tmx send-keys -t flow u
+check "u opens the login screen" wait_pane 'User name' 5
+tmx send-keys -t flow F10
+check "queue screen lists the completed exam" wait_pane "$FIRST +queued" 5
+tmx send-keys -t flow F10
+check "F10 returns from the queue" wait_pane '^ Sonoterm \| Live' 5
+tmx send-keys -t flow q
+check "second start exits cleanly" wait_pane 'EXIT=0' 10
 
 LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
 check "station log exists" test -s "$LOG"
