@@ -308,9 +308,11 @@ static void flow_uncover(struct ui *ui, void *arg, struct live *lv)
 	snprintf(old, sizeof(old), "%s", f->uuid);
 	if (start_new_exam(f, lv) < 0)
 		ui_message(ui, "Exam %.8s no longer takes captures and no new exam was created", old);
+	else if (rc < 0)
+		ui_message(ui, "Exam %.8s was deleted; captures go to new exam %.8s", old, f->uuid);
 	else
 		ui_message(ui, "Exam %.8s is %s; captures go to new exam %.8s", old,
-			rc == 0 ? exam_state_name(e.state) : "deleted", f->uuid);
+			exam_state_name(e.state), f->uuid);
 }
 
 static void flow_status(void *arg, struct live_exam_status *out)

@@ -136,8 +136,17 @@ check "Enter resumes the exam on the live screen" wait_pane "Exam +$THIRD *\$" 5
 tmx send-keys -t flow F9
 check "F9 opens the exam list" wait_pane '^ Sonoterm \| Exams' 5
 check "empty exam left behind was dropped" sh -c "[ \$(tmux -L $TMUX_SOCKET capture-pane -p -t flow | grep -c '^ draft ') -eq 1 ]"
+
+# Deleting the current exam in the list moves the live screen to a new one.
+tmx send-keys -t flow d
+check "d asks to delete the current exam" wait_pane 'Delete exam [0-9a-f]{8} with its patient data' 3
+tmx send-keys -t flow y
+check "y deletes the exam" wait_pane 'Exam [0-9a-f]{8} deleted' 3
 tmx send-keys -t flow F10
 check "F10 goes back to the live screen" wait_pane '^ Sonoterm \| Live' 5
+check "live screen moves to a new exam" wait_pane "Exam $THIRD was deleted; captures go to new exam [0-9a-f]{8}" 5
+FOURTH=$(current_exam)
+check "panel shows the new exam" sh -c "[ -n '$FOURTH' ] && [ '$FOURTH' != '$THIRD' ]"
 tmx send-keys -t flow F10
 check "station exits cleanly" wait_pane 'EXIT=0' 10
 
