@@ -229,6 +229,25 @@ static int run_change(struct store *s, const struct exams_options *o)
 	return EXIT_FAILURE_RUN;
 }
 
+/* Prints a part's measurements JSON through the sanitiser: the store
+ * wrote it, but a damaged or altered database must not reach the terminal
+ * with escape sequences.  Each invalid byte can become a 3-byte U+FFFD. */
+static int print_measurements(const char *json)
+{
+	size_t len = strlen(json);
+	char *clean;
+
+	if (len > EXAM_MEASUREMENTS_MAX)
+		return SONO_ETOOBIG;
+	clean = malloc(3 * len + 1);
+	if (!clean)
+		return SONO_ENOMEM;
+	sanitize_str(json, clean, 3 * len + 1);
+	printf("  measurements %s\n", clean);
+	free(clean);
+	return 0;
+}
+
 /* Prints one part of an exam: geometry, acquisition values, hash and
  * measurements.  The scanner serial came from the scanner and is sanitised. */
 static int print_part(const struct exam_part *part, void *arg)
@@ -252,9 +271,9 @@ static int print_part(const struct exam_part *part, void *arg)
 		(unsigned long long)part->stored_bytes, part->sha256);
 	rc = exam_part_measurements(s, part->id, &json);
 	if (rc == 0)
-		printf("  measurements %s\n", json);
+		rc = print_measurements(json);
 	free(json);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* Prints an exam and its parts; patient data only with --show-phi. */

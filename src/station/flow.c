@@ -233,21 +233,22 @@ static void open_queue(struct ui *ui, struct flow *f)
 	void *view;
 
 	if (!f->can_upload) {
-		ui_message(ui, "The exam queue is not available: the [cloud] or [upload] settings "
-			"are invalid or the store did not open twice");
-		return;
-	}
-	if (!f->uploader && (uploader_new(&f->uploader, f->worker, &f->upload) < 0 ||
-	    uploader_start(f->uploader) < 0)) {
-		uploader_free(f->uploader);
-		f->uploader = NULL;
-		ui_message(ui, "The uploader did not start: out of memory");
+		ui_message(ui, "The exam queue is not available because the [cloud] or [upload] "
+			"settings are invalid or the store's second connection failed");
 		return;
 	}
 	logged_in = session_current(f->store, &sess, err, sizeof(err)) == 0;
 	crypto_wipe(sess.token, sizeof(sess.token));
 	if (logged_in && f->upload.cloud.url[0] == '\0')
 		snprintf(f->upload.cloud.url, sizeof(f->upload.cloud.url), "%s", sess.cloud_url);
+	if (!f->uploader && (uploader_new(&f->uploader, f->worker, &f->upload) < 0 ||
+	    uploader_start(f->uploader) < 0)) {
+		uploader_free(f->uploader);
+		f->uploader = NULL;
+		ui_message(ui, "The uploader did not start: out of memory");
+		LOG_ERROR("uploader not started: out of memory");
+		return;
+	}
 	view = queue_view_new(ui, f->store, f->uploader, &f->upload.cloud);
 	ui_push(ui, &queue_screen, view);
 	if (!logged_in)
