@@ -18,31 +18,8 @@
 #include "station/commands.h"
 #include "station/doctor.h"
 #include "station/render.h"
+#include "station/station_config.h"
 #include "station/termcaps.h"
-
-/* Keys the doctor accepts in the station's configuration file: the keys
- * the screens and the cloud commands read.
- * TODO: use the station's single key table once one exists; until then a
- * key missing here is reported as unknown. */
-static const struct config_key doctor_known_keys[] = {
-	{ "cloud", "url", "cloud base URL, https://HOST[:PORT]" },
-	{ "cloud", "pin", "cloud certificate fingerprint, SHA256:<hex>" },
-	{ "cloud", "ca_file", "CA bundle that verifies the cloud's certificate" },
-	{ "cloud", "connect_timeout", "seconds for TCP connect and TLS handshake" },
-	{ "cloud", "low_speed_time", "seconds below 1 byte/s before a transfer is cut" },
-	{ "upload", "max_attempts", "automatic upload attempts per exam" },
-	{ "upload", "backoff_min_ms", "first retry delay in ms" },
-	{ "upload", "backoff_max_ms", "longest retry delay in ms" },
-	{ "scanner", "address", "scanner HOST:PORT" },
-	{ "scanner", "pin", "scanner certificate fingerprint, SHA256:<hex>" },
-	{ "ui", "theme", "colour theme name" },
-	{ "ui", "render", "auto, sixel, halfblock or ascii" },
-	{ "ui", "cine_seconds", "length of the cine buffer in seconds" },
-	{ "ui", "cine_megabytes", "memory for the cine buffer in MiB" },
-	{ "ui", "mouse", "yes or no" },
-	{ "ui", "log_level", "error, warn, notice, info or debug" },
-	{ NULL, NULL, NULL },
-};
 
 /* The configuration file as the doctor found it. */
 struct doctor_config {
@@ -128,7 +105,7 @@ static void doctor_load_config(const char *path_arg, struct doctor_config *dc)
 	if (!dc->path[0])
 		return;
 
-	config_init(&dc->cfg, doctor_known_keys);
+	config_init(&dc->cfg, station_config_keys);
 	err[0] = '\0';
 	rc = config_load(&dc->cfg, dc->path, 0, err, sizeof(err));
 	if (rc == 0) {

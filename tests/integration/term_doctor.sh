@@ -81,6 +81,12 @@ check "config: the scanner address is shown" grep -q 'scanner: *127.0.0.1:18944'
 setsid -w "$SONOTERM" doctor --config "$TEST_TMP/bad.conf" </dev/null >"$TEST_TMP/bad.out" 2>&1
 check "config: an unknown key is reported with file and line" \
 	grep -q "parses: *no: .*bad.conf:2:" "$TEST_TMP/bad.out"
+# Every key the screens read parses, also outside [ui] and [scanner].
+printf '[display]\ntheme = night\n[store]\ndata_dir = /tmp\n[log]\nlevel = info\n' \
+	>"$TEST_TMP/station.conf"
+setsid -w "$SONOTERM" doctor --config "$TEST_TMP/station.conf" </dev/null >"$TEST_TMP/station.out" 2>&1
+check "config: the screens' [display], [store] and [log] keys parse" \
+	grep -q 'parses: *yes (3 settings)' "$TEST_TMP/station.out"
 check "no tty: doctor says it sent no queries" grep -q 'tty: *no' "$TEST_TMP/good.out"
 
 setsid -w "$SONOTERM" doctor --render kitty </dev/null >/dev/null 2>&1
