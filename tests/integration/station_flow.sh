@@ -168,6 +168,14 @@ check "exams show prints no patient data" sh -c "! grep -q '$PID\|Łukasiewicz\|
 "$SONOTERM" exams show "$UUID" --show-phi --data-dir "$DATA" >"$TEST_TMP/phi.out" 2>&1
 check "--show-phi adds the patient" grep -q "$FAMILY\\^$GIVEN  $PID  $BIRTH" "$TEST_TMP/phi.out"
 check "store passes its check" "$SONOTERM" exams check --data-dir "$DATA"
+"$SONOTERM" exams show 00000000-0000-4000-8000-000000000000 --data-dir "$DATA" \
+	>/dev/null 2>"$TEST_TMP/unknown.err"
+rc=$?
+check "exams show of an unknown exam exits 1 (got $rc)" test "$rc" -eq 1
+check "exams show names the unknown exam" grep -q 'exam 00000000-0000-4000-8000-000000000000 not found' "$TEST_TMP/unknown.err"
+"$SONOTERM" exams show not-a-uuid --data-dir "$DATA" >/dev/null 2>&1
+rc=$?
+check "exams show of a malformed UUID exits 2 (got $rc)" test "$rc" -eq 2
 
 # A second start: u opens the exam queue, whose uploader queues the
 # completed exam, with the login screen over it because no user is logged in.
