@@ -39,8 +39,9 @@
 #define IGTL_STATUS_OK 1
 #define IGTL_STATUS_GENERIC_ERROR 2
 
-/* Largest STRING or STATUS body the decoder accepts, in bytes. */
-#define IGTL_TEXT_BODY_MAX 65536
+/* Largest STRING or STATUS body the decoder accepts, in bytes: the largest
+ * STRING the format carries, a 4-byte header and 65535 bytes of text. */
+#define IGTL_TEXT_BODY_MAX (IGTL_STRING_HEADER_SIZE + 0xffff)
 
 /* A decoded message header.  type and device are NUL-terminated copies of the
  * space- or NUL-padded fields. */

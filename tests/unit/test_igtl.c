@@ -344,6 +344,28 @@ static void decoder_rejects_oversized_body(void **state)
 	igtl_decoder_free(&d);
 }
 
+/* The longest STRING the encoder writes (65535 bytes of text) must pass the
+ * decoder's text limit. */
+static void decoder_accepts_longest_string(void **state)
+{
+	static char text[0xffff];
+	struct igtl_decoder d;
+	struct igtl_string str;
+	struct sbuf b;
+	size_t used;
+
+	memset(text, 'x', sizeof(text));
+	sbuf_init(&b, 1 << 20);
+	assert_int_equal(igtl_encode_string(&b, "dev", 0, IGTL_ENCODING_UTF8, text, sizeof(text)), 0);
+	igtl_decoder_init(&d, MAX_IMAGE);
+	assert_int_equal(igtl_decoder_feed(&d, b.data, b.len, &used), 1);
+	assert_int_equal(used, b.len);
+	assert_int_equal(igtl_decode_string(d.body.data, d.body.len, &str), 0);
+	assert_int_equal(str.len, sizeof(text));
+	igtl_decoder_free(&d);
+	sbuf_free(&b);
+}
+
 static void decoder_zero_body_image(void **state)
 {
 	struct igtl_header h = { .version = 1, .type = "IMAGE", .body_size = 0, .crc = 0 };
@@ -421,6 +443,7 @@ int main(void)
 		cmocka_unit_test(decoder_rejects_bad_crc),
 		cmocka_unit_test(decoder_rejects_hostile_geometry),
 		cmocka_unit_test(decoder_rejects_oversized_body),
+		cmocka_unit_test(decoder_accepts_longest_string),
 		cmocka_unit_test(decoder_zero_body_image),
 		cmocka_unit_test(decoder_partial_message),
 		cmocka_unit_test(image_rejects_unsupported),
