@@ -55,9 +55,16 @@ stop_cloud
 
 XDG_STATE_HOME="$TEST_TMP/state"
 export XDG_STATE_HOME
+# --foreground keeps sonoterm in the terminal's foreground process group;
+# otherwise its first terminal setting stops it with SIGTTOU.
 tmx new-session -d -s queue -x 120 -y 30 \
-	"timeout 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION'"
-check "queue screen shows the first patient" wait_pane "Zyxwaldt0, Ottilie \\(PID-UP-0\\)"
+	"timeout --foreground 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION' 2>'$TEST_TMP/queue.err'"
+if wait_pane "Zyxwaldt0, Ottilie \\(PID-UP-0\\)"; then
+	pass "queue screen shows the first patient"
+else
+	fail "queue screen shows the first patient"
+	cat "$TEST_TMP/queue.err" >&2
+fi
 check "queue screen shows the logged-in user" wait_pane "ana"
 
 tmx send-keys -t queue l
@@ -85,7 +92,7 @@ sleep 0.5
 station logout >/dev/null
 check "logout with the cloud down ends the station's login (exit 4)" test $? -eq 4
 tmx new-session -d -s login -x 120 -y 30 \
-	"timeout 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION'"
+	"timeout --foreground 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION'"
 pane() {
 	tmx capture-pane -p -t login
 }
