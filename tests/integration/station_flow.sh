@@ -61,7 +61,7 @@ export ASAN_OPTIONS='fast_unwind_on_malloc=0'
 ENV
 tmx new-session -d -s flow -x 170 -y 45 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
 wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
-tmx send-keys -t flow "clear; $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
 	" --data-dir $DATA --render ascii --log-level info; echo EXIT=\$?" Enter
 
 check "panel shows the current exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
@@ -179,7 +179,7 @@ check "exams show of a malformed UUID exits 2 (got $rc)" test "$rc" -eq 2
 
 # A second start: u opens the exam queue, whose uploader queues the
 # completed exam, with the login screen over it because no user is logged in.
-tmx send-keys -t flow "clear; $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
 	" --data-dir $DATA --render ascii; echo EXIT=\$?" Enter
 check "second start shows a new exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
 tmx send-keys -t flow u

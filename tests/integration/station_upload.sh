@@ -1,0 +1,113 @@
+#!/bin/sh
+# The demo path through the station screens against the real sonocloud and
+# sonoprobe.  After a login, the live screen opens on the permitted scanner
+# without --pin.  The operator enters a patient, captures a still with a
+# caliper, completes the exam and opens the exam queue from the live screen,
+# which uploads it.  The cloud then has the exam once with the still's
+# hash, and the station keeps only a tombstone without patient data.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
+. "$top_srcdir/tests/integration/store_common.sh"
+. "$top_srcdir/tests/integration/upload_common.sh"
+
+command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
+
+TMUX_SOCKET="sono-stup-$$"
+tmx() {
+	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
+}
+stop_tmux() {
+	tmx kill-server 2>/dev/null
+	cleanup
+}
+trap stop_tmux EXIT
+
+pane() {
+	tmx capture-pane -p -t up
+}
+
+# wait_pane PATTERN [SECONDS]: waits until the pane shows an extended regex.
+wait_pane() {
+	i=0
+	while [ "$i" -lt $((${2:-10} * 20)) ]; do
+		pane | grep -Eq -- "$1" && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "--- pane while waiting for: $1" >&2
+	pane >&2
+	return 1
+}
+
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
+	{ fail "sonoprobe did not start"; finish; }
+setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+station_login >/dev/null || { fail "login"; finish; }
+
+FAMILY='Quennell-Ærø'
+GIVEN='Bódi'
+PID='UPSCR-4410'
+BIRTH='1958-11-03'
+printf '%s\n%s\n%s\n' "$FAMILY" "$PID" "$BIRTH" >"$TEST_TMP/phi_words"
+SCREEN_LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
+
+cat >"$TEST_TMP/env.sh" <<ENV
+export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
+export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
+export ASAN_OPTIONS='fast_unwind_on_malloc=0'
+ENV
+tmx new-session -d -s up -x 170 -y 45 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
+wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+tmx send-keys -t up "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT" \
+	" --config $STATION_CONF --data-dir $STATION --render ascii; echo EXIT=\$?" Enter
+
+check "permitted scanner connects without --pin" wait_pane 'Link +connected' 20
+FIRST=$(pane | sed -n 's/.* Exam  *\([0-9a-f]\{8\}\) *$/\1/p' | head -1)
+check "panel names the current exam" test -n "$FIRST"
+
+tmx send-keys -t up a
+check "a opens the patient form" wait_pane "Patient of exam $FIRST" 5
+tmx send-keys -t up -l "$PID"
+tmx send-keys -t up Down
+tmx send-keys -t up -l "$FAMILY"
+tmx send-keys -t up Down
+tmx send-keys -t up -l "$GIVEN"
+tmx send-keys -t up Down Down
+tmx send-keys -t up -l "$BIRTH"
+tmx send-keys -t up F2
+check "patient is entered" wait_pane 'Patient +entered *$' 5
+tmx send-keys -t up m
+tmx send-keys -t up m
+check "caliper is placed" wait_pane 'Caliper +A-B [0-9]+\.[0-9] mm' 3
+tmx send-keys -t up s
+check "still is saved" wait_pane "Still saved to exam $FIRST" 5
+tmx send-keys -t up f
+wait_pane 'y: complete' 3 >/dev/null
+tmx send-keys -t up y
+check "exam is completed" wait_pane "Exam $FIRST completed; new exam" 5
+
+# The still's hash as the station stored it, read while the screens run.
+"$SONOTERM" exams list --data-dir "$STATION" >"$TEST_TMP/before.out" 2>>"$STATION_LOG"
+UUID=$(sed -n "s/^\($FIRST[0-9a-f-]*\) .*/\1/p" "$TEST_TMP/before.out")
+echo "$UUID" >"$TEST_TMP/uuids"
+"$SONOTERM" exams show "$UUID" --data-dir "$STATION" >"$TEST_TMP/show.out" 2>>"$STATION_LOG"
+sed -n "s/.* sha256 \([0-9a-f]\{64\}\)$/$UUID \1/p" "$TEST_TMP/show.out" >"$TEST_TMP/hashes"
+check "the still's hash was read" test "$(wc -l <"$TEST_TMP/hashes")" -eq 1
+
+tmx send-keys -t up u
+check "u opens the queue of the logged-in user" wait_pane '^ Sonoterm \| Queue \| ana' 5
+check "queue uploads the exam" wait_pane 'Exam queue: 0 waiting, 1 uploaded since start' 60
+tmx send-keys -t up F10
+check "F10 returns to the live screen" wait_pane '^ Sonoterm \| Live' 5
+tmx send-keys -t up q
+check "station exits cleanly" wait_pane 'EXIT=0' 15
+
+"$SONOTERM" exams list --data-dir "$STATION" >"$TEST_TMP/after.out" 2>>"$STATION_LOG"
+check "exam is a tombstone with a receipt" grep -Eq "^$UUID +uploaded .* receipt [^ ]+" "$TEST_TMP/after.out"
+check_cloud_exams >"$TEST_TMP/cloud-check.out"
+check "the cloud has the exam once with the still's hash" test $? -eq 0
+cat "$TEST_TMP/cloud-check.out"
+check_no_phi "$SCREEN_LOG" "$STATION_LOG"
+finish
