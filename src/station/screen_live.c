@@ -39,7 +39,7 @@ static const char live_help[] =
 	"  r or F2       next renderer (sixel, half-block, ASCII)\n"
 	"  Mouse click   on the image: place caliper point A, then B\n"
 	"\n"
-	"The current exam (short UUID in the status line):\n"
+	"The current exam (its short UUID ends the status line and the panel):\n"
 	"  a             enter or edit the patient of the current exam\n"
 	"  f             finish: complete the current exam (y confirms) and\n"
 	"                start a new unassigned one\n"
