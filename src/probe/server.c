@@ -35,6 +35,8 @@ struct probe_server {
 	struct conn pending;      /* a station whose TLS handshake is in progress */
 	char pending_peer[96];
 	int64_t pending_deadline_ns;
+	int64_t abandon_logged_ns;  /* when the last abandoned handshake was logged */
+	unsigned abandoned_unlogged; /* handshakes abandoned since then */
 	struct igtl_decoder decoder;
 	int64_t control_start_ns;
 	struct sbuf out;          /* messages queued for the station */
@@ -274,6 +276,26 @@ static void step_pending(struct probe_server *ps)
 	promote_client(ps, &ps->pending, ps->pending_peer);
 }
 
+/* Logs a handshake abandoned for a newer connection, at most once a second
+ * with the count of those not logged, so a flood of connections cannot fill
+ * the log. */
+static void log_abandoned(struct probe_server *ps)
+{
+	int64_t now = mono_ns();
+
+	if (ps->abandon_logged_ns && now - ps->abandon_logged_ns < NS_PER_S) {
+		ps->abandoned_unlogged++;
+		return;
+	}
+	if (ps->abandoned_unlogged > 0)
+		LOG_WARN("station %s: handshake abandoned for a newer connection (%u more since the "
+			"last such message)", ps->pending_peer, ps->abandoned_unlogged);
+	else
+		LOG_WARN("station %s: handshake abandoned for a newer connection", ps->pending_peer);
+	ps->abandon_logged_ns = now;
+	ps->abandoned_unlogged = 0;
+}
+
 /* Accepts a connection: plain ones become the station at once, TLS ones
  * start their handshake (a newer one replaces an unfinished one). */
 static void accept_client(struct probe_server *ps)
@@ -288,7 +310,7 @@ static void accept_client(struct probe_server *ps)
 		return;
 	}
 	if (ps->pending.fd >= 0) {
-		LOG_WARN("station %s: handshake abandoned for a newer connection", ps->pending_peer);
+		log_abandoned(ps);
 		conn_close(&ps->pending);
 	}
 	if (conn_tls_begin(&c, ps->cfg->ctx, NULL, 0, err, sizeof(err)) < 0) {
