@@ -239,6 +239,8 @@ static void usage(void)
 		"  --log-level LEVEL      error, warn, notice (default), info or debug\n"
 		"  --config FILE          configuration file (default\n"
 		"                         $XDG_CONFIG_HOME/sonoterm/sonoterm.conf)\n\n"
+		"On the live screen a enters the patient, s and c capture a still and a\n"
+		"cine, f completes the exam, e opens the exam list and u the upload queue.\n"
 		"The log goes to $XDG_STATE_HOME/sonoterm/sonoterm.log while the screens\n"
 		"are open.  Press F1 on any screen for its keys.\n");
 }
