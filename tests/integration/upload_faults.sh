@@ -85,11 +85,13 @@ check "the stalled transfer ended by the low-speed limit" \
 	grep -q "exam $second: attempt 1 failed (unreachable): the cloud timed out" "$STATION_LOG"
 stalled_at=$(sed -n 's/^stalled //p' "$TEST_TMP/stall.out")
 aborted_at=$(date -d "$(grep "exam $second: attempt 1 failed" "$STATION_LOG" | cut -d' ' -f1)" +%s.%N)
-# libcurl averages the speed over its last 5 s and the socket buffers take
-# bytes for a moment after the relay stops, so a stall right after a burst
-# trips the limit about 6 s later than LOW_SPEED (measured: 9.0 s for 3 s).
-check "the transfer ended $(echo "$aborted_at - $stalled_at" | bc) s after the stall (limit $LOW_SPEED s + 7 s)" \
-	test "$(echo "$aborted_at - $stalled_at <= $LOW_SPEED + 7" | bc)" -eq 1
+# libcurl averages the speed over its last 5 s and checks it about once a
+# second, and the socket buffers take bytes for a moment after the relay
+# stops.  So a stall right after a burst trips the limit about 6 s later
+# than LOW_SPEED: measured 9.0 s for 3 s, and 10.0 s in a sanitizer build
+# on a loaded machine.
+check "the transfer ended $(echo "$aborted_at - $stalled_at" | bc) s after the stall (limit $LOW_SPEED s + 9 s)" \
+	test "$(echo "$aborted_at - $stalled_at <= $LOW_SPEED + 9" | bc)" -eq 1
 check "stall, abort and resume took ${elapsed} s" test "$elapsed" -le $((LOW_SPEED + 20))
 
 # ---------------------------------------------------------------- cloud killed mid-upload
