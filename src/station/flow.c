@@ -233,8 +233,8 @@ static void open_queue(struct ui *ui, struct flow *f)
 	void *view;
 
 	if (!f->can_upload) {
-		ui_message(ui, "The exam queue is not available because the [cloud] or [upload] "
-			"settings are invalid or the store's second connection failed");
+		ui_message(ui, "The exam queue is not available: it needs a [cloud] url in "
+			"sonoterm.conf ('sonoterm login' saves it) and valid [upload] settings");
 		return;
 	}
 	logged_in = session_current(f->store, &sess, err, sizeof(err)) == 0;

@@ -248,8 +248,10 @@ static void usage(void)
 /* Opens the station store and the workflow around the live screen.  When
  * the store cannot be opened, store_cli_open prints the reason on stderr
  * and captures stay in memory.  The queue screen gets a second store
- * connection for the uploader when the [cloud] and [upload] settings are
- * valid. */
+ * connection for the uploader when a cloud URL is configured (login saves
+ * it) and the [cloud] and [upload] settings are valid.  Without a URL the
+ * second connection, which repeats the passphrase's key derivation, is not
+ * opened. */
 static struct flow *open_flow(const struct screen_args *a, const struct config *cfg)
 {
 	struct uploader_options upload;
@@ -258,8 +260,9 @@ static struct flow *open_flow(const struct screen_args *a, const struct config *
 	if (store_cli_open("sonoterm", &a->store, 1, &s, NULL) != EXIT_OK) {
 		fprintf(stderr, "sonoterm: captures will be kept in memory only\n");
 		LOG_WARN("station store not opened; captures are kept in memory only");
-	} else if (cloud_cli_options("sonoterm", cfg, &upload) != EXIT_OK ||
-		   store_cli_open("sonoterm", &a->store, 0, &worker, NULL) != EXIT_OK) {
+	} else if (config_get(cfg, "cloud", "url") &&
+		   (cloud_cli_options("sonoterm", cfg, &upload) != EXIT_OK ||
+		    store_cli_open("sonoterm", &a->store, 0, &worker, NULL) != EXIT_OK)) {
 		fprintf(stderr, "sonoterm: the exam queue screen will not be available\n");
 	}
 	return flow_new(s, worker, worker ? &upload : NULL);

@@ -177,11 +177,22 @@ check "exams show names the unknown exam" grep -q 'exam 00000000-0000-4000-8000-
 rc=$?
 check "exams show of a malformed UUID exits 2 (got $rc)" test "$rc" -eq 2
 
-# A second start: u opens the exam queue, whose uploader queues the
-# completed exam, with the login screen over it because no user is logged in.
+# Without a cloud in the configuration the queue key says what is missing.
 tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
 	" --data-dir $DATA --render ascii; echo EXIT=\$?" Enter
 check "second start shows a new exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
+tmx send-keys -t flow u
+check "u without a cloud names the missing setting" wait_pane 'needs a \[cloud\] url in sonoterm.conf' 3
+tmx send-keys -t flow q
+check "second start exits cleanly" wait_pane 'EXIT=0' 10
+
+# A third start with a cloud URL: u opens the exam queue, whose uploader
+# queues the completed exam, with the login screen over it because no user
+# is logged in.  Nothing listens at the URL.
+printf '[cloud]\nurl = https://127.0.0.1:9\n' >"$TEST_TMP/cloud.conf"
+tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+	" --config $TEST_TMP/cloud.conf --data-dir $DATA --render ascii; echo EXIT=\$?" Enter
+check "third start shows a new exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
 tmx send-keys -t flow u
 check "u opens the login screen" wait_pane 'User name' 5
 tmx send-keys -t flow F10
@@ -189,7 +200,7 @@ check "queue screen lists the completed exam" wait_pane "$FIRST +queued" 5
 tmx send-keys -t flow F10
 check "F10 returns from the queue" wait_pane '^ Sonoterm \| Live' 5
 tmx send-keys -t flow q
-check "second start exits cleanly" wait_pane 'EXIT=0' 10
+check "third start exits cleanly" wait_pane 'EXIT=0' 10
 
 LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
 check "station log exists" test -s "$LOG"
