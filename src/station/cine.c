@@ -10,20 +10,24 @@
 #include "sono/log.h"
 #include "station/cine.h"
 
-/* zstd level for the ring.  Level 1 is the fastest non-negative level;
- * bench/cine.sh records its cost per frame. */
-#define CINE_ZSTD_LEVEL 1
 /* A visible frame may need the hidden start of its group, so the ring has
  * room for one group more than the visible maximum. */
 #define CINE_SLOTS (CINE_FRAMES_MAX + CINE_KEY_INTERVAL)
 
+/* Largest shift, in pixels along each axis, that the motion search tries.
+ * The phantom's tissue moves under half a pixel per frame at 30 fps. */
+#define CINE_SHIFT_MAX 2
+
 /* One stored frame: its metadata (pixels NULL) and its compressed pixels,
- * or for a difference the compressed (frame - previous frame) mod 256. */
+ * or for a difference the compressed (frame - shifted previous frame)
+ * modulo 256, where pixel (x, y) of the shifted frame is pixel
+ * (x - dx, y - dy) of the previous one, clamped to its edges. */
 struct cine_entry {
 	struct frame info;
 	uint8_t *data;
 	size_t size;
 	int key;
+	int dx, dy;
 };
 
 /* Invariants, checked by check_invariants() in debug builds:
@@ -222,16 +226,115 @@ static int same_geometry(const struct frame *a, const struct frame *b)
 	return a->width == b->width && a->height == b->height && a->components == b->components;
 }
 
-/* Compresses f into zbuf, alone when key is set, else as its difference to
- * last, and stores the compressed size in *zlen.  Returns 0 or SONO_EIO. */
-static int encode(struct cine *c, const struct frame *f, int key, size_t *zlen)
+/* Sum of absolute differences between cur and prev shifted by (dx, dy),
+ * over the first component of every 4th pixel of every 8th row, away from
+ * the edges. */
+static unsigned long shift_cost(const struct frame *cur, const uint8_t *prev, int dx, int dy)
 {
-	size_t n = frame_bytes(f), i, r;
+	size_t row = (size_t)cur->width * cur->components;
+	unsigned long sum = 0;
+	uint32_t x, y;
+	int d;
+
+	for (y = CINE_SHIFT_MAX; y + CINE_SHIFT_MAX < cur->height; y += 8) {
+		const uint8_t *a = cur->pixels + y * row;
+		const uint8_t *b = prev + (size_t)((long)y - dy) * row;
+
+		for (x = CINE_SHIFT_MAX; x + CINE_SHIFT_MAX < cur->width; x += 4) {
+			d = a[x * cur->components] - b[((long)x - dx) * cur->components];
+			sum += (unsigned long)(d < 0 ? -d : d);
+		}
+	}
+	return sum;
+}
+
+/* Finds the global shift of prev that best predicts cur, as a scanner's
+ * tissue and probe motion moves the whole image.  No shift wins ties. */
+static void find_shift(const struct frame *cur, const uint8_t *prev, int *dx, int *dy)
+{
+	unsigned long best = shift_cost(cur, prev, 0, 0), cost;
+	int x, y;
+
+	*dx = *dy = 0;
+	if (cur->width <= 2 * CINE_SHIFT_MAX || cur->height <= 2 * CINE_SHIFT_MAX)
+		return;
+	for (y = -CINE_SHIFT_MAX; y <= CINE_SHIFT_MAX; y++) {
+		for (x = -CINE_SHIFT_MAX; x <= CINE_SHIFT_MAX; x++) {
+			cost = shift_cost(cur, prev, x, y);
+			if (cost < best) {
+				best = cost;
+				*dx = x;
+				*dy = y;
+			}
+		}
+	}
+}
+
+static long clamp_index(long v, long n)
+{
+	return v < 0 ? 0 : v >= n ? n - 1 : v;
+}
+
+/* Writes a[i] + ref[i] when add is set, else a[i] - ref[i], modulo 256. */
+static void combine_span(uint8_t *out, const uint8_t *a, const uint8_t *ref, size_t n, int add)
+{
+	size_t i;
+
+	if (add) {
+		for (i = 0; i < n; i++)
+			out[i] = (uint8_t)(a[i] + ref[i]);
+	} else {
+		for (i = 0; i < n; i++)
+			out[i] = (uint8_t)(a[i] - ref[i]);
+	}
+}
+
+/* Writes a + prev shifted by (dx, dy) into out when add is set, else
+ * a - shifted prev, byte by byte modulo 256.  out may be a, not prev. */
+static void combine_shifted(const struct frame *geo, const uint8_t *a, const uint8_t *prev,
+	int dx, int dy, int add, uint8_t *out)
+{
+	long w = geo->width, h = geo->height, comps = geo->components, x, y;
+	/* Columns [x_lo, x_hi) read prev columns x - dx inside the frame. */
+	long x_lo = dx > 0 ? (dx < w ? dx : w) : 0, x_hi = dx < 0 ? (w + dx > 0 ? w + dx : 0) : w;
+	size_t row = (size_t)(w * comps);
+
+	for (y = 0; y < h; y++) {
+		const uint8_t *src = a + (size_t)y * row;
+		const uint8_t *ref = prev + (size_t)clamp_index(y - dy, h) * row;
+		uint8_t *dst = out + (size_t)y * row;
+
+		for (x = 0; x < x_lo; x++)
+			combine_span(dst + x * comps, src + x * comps, ref, (size_t)comps, add);
+		if (x_hi > x_lo)
+			combine_span(dst + x_lo * comps, src + x_lo * comps, ref + (x_lo - dx) * comps,
+				(size_t)((x_hi - x_lo) * comps), add);
+		for (x = x_hi > x_lo ? x_hi : x_lo; x < w; x++)
+			combine_span(dst + x * comps, src + x * comps, ref + (w - 1) * comps,
+				(size_t)comps, add);
+	}
+}
+
+/* A frame compressed into zbuf. */
+struct encoded {
+	int key;
+	int dx, dy;  /* shift of the previous frame, for a difference */
+	size_t size;
+};
+
+/* Compresses f into zbuf, alone when key is set, else as its difference to
+ * last shifted by the motion that find_shift() finds, and describes the
+ * result in *out.  Returns 0 or SONO_EIO. */
+static int encode(struct cine *c, const struct frame *f, int key, struct encoded *out)
+{
+	size_t n = frame_bytes(f), r;
 	const uint8_t *src = f->pixels;
 
+	memset(out, 0, sizeof(*out));
+	out->key = key;
 	if (!key) {
-		for (i = 0; i < n; i++)
-			c->diff[i] = (uint8_t)(f->pixels[i] - c->last.pixels[i]);
+		find_shift(f, c->last.pixels, &out->dx, &out->dy);
+		combine_shifted(f, f->pixels, c->last.pixels, out->dx, out->dy, 0, c->diff);
 		src = c->diff;
 	}
 	r = ZSTD_compressCCtx(c->cctx, c->zbuf, ZSTD_compressBound(n), src, n, CINE_ZSTD_LEVEL);
@@ -240,7 +343,7 @@ static int encode(struct cine *c, const struct frame *f, int key, size_t *zlen)
 			f->height, ZSTD_getErrorName(r));
 		return SONO_EIO;
 	}
-	*zlen = r;
+	out->size = r;
 	return 0;
 }
 
@@ -248,10 +351,10 @@ static int encode(struct cine *c, const struct frame *f, int key, size_t *zlen)
  * pixels as the reference of the next difference.  Returns 0 or
  * SONO_ENOMEM; when copying f fails the buffer is cleared, because the
  * next difference would have no reference. */
-static int append(struct cine *c, const struct frame *f, int key, size_t zlen)
+static int append(struct cine *c, const struct frame *f, const struct encoded *enc)
 {
 	struct cine_entry *e = entry(c, c->stored);
-	uint8_t *data = malloc(zlen);
+	uint8_t *data = malloc(enc->size);
 
 	if (!data)
 		return SONO_ENOMEM;
@@ -260,44 +363,45 @@ static int append(struct cine *c, const struct frame *f, int key, size_t zlen)
 		cine_clear(c);
 		return SONO_ENOMEM;
 	}
-	memcpy(data, c->zbuf, zlen);
+	memcpy(data, c->zbuf, enc->size);
 	e->info = *f;
 	e->info.pixels = NULL;
 	e->data = data;
-	e->size = zlen;
-	e->key = key;
+	e->size = enc->size;
+	e->key = enc->key;
+	e->dx = enc->dx;
+	e->dy = enc->dy;
 	c->stored++;
-	c->bytes += zlen;
-	c->group_len = key ? 1 : c->group_len + 1;
+	c->bytes += enc->size;
+	c->group_len = enc->key ? 1 : c->group_len + 1;
 	return 0;
 }
 
 /* Encodes f and makes room for it in the budget by dropping the oldest
  * groups.  A difference whose own group was dropped is encoded again as a
- * key frame.  Returns 0 with the chosen kind in *key and the size in *zlen,
- * SONO_ETOOBIG when f alone exceeds the budget, or an error of encode(). */
-static int encode_within_budget(struct cine *c, const struct frame *f, int *key, size_t *zlen)
+ * key frame.  Returns 0 with the result in *enc, SONO_ETOOBIG when f alone
+ * exceeds the budget, or an error of encode(). */
+static int encode_within_budget(struct cine *c, const struct frame *f, struct encoded *enc)
 {
-	int rc;
+	int key = c->stored == 0 || c->group_len >= CINE_KEY_INTERVAL ||
+		!same_geometry(&c->last, f);
+	int rc = encode(c, f, key, enc);
 
-	*key = c->stored == 0 || c->group_len >= CINE_KEY_INTERVAL || !same_geometry(&c->last, f);
-	rc = encode(c, f, *key, zlen);
-	while (rc == 0 && c->stored > 0 && *zlen > c->max_bytes - c->bytes) {
+	while (rc == 0 && c->stored > 0 && enc->size > c->max_bytes - c->bytes) {
 		drop_oldest_group(c);
-		if (c->stored == 0 && !*key) {
-			*key = 1;
-			rc = encode(c, f, 1, zlen);
-		}
+		if (c->stored == 0 && !enc->key)
+			rc = encode(c, f, 1, enc);
 	}
-	if (rc == 0 && *zlen > c->max_bytes)
+	if (rc == 0 && enc->size > c->max_bytes)
 		rc = SONO_ETOOBIG;
 	return rc;
 }
 
 int cine_push(struct cine *c, const struct frame *f)
 {
-	size_t n = 0, zlen = 0;
-	int key = 0, rc;
+	struct encoded enc;
+	size_t n = 0;
+	int rc;
 
 	if (f->pixels)
 		n = frame_size(f->width, f->height, f->components, FRAME_MAX_BYTES);
@@ -310,9 +414,9 @@ int cine_push(struct cine *c, const struct frame *f)
 
 	rc = reserve_work(c, n);
 	if (rc == 0)
-		rc = encode_within_budget(c, f, &key, &zlen);
+		rc = encode_within_budget(c, f, &enc);
 	if (rc == 0)
-		rc = append(c, f, key, zlen);
+		rc = append(c, f, &enc);
 	if (rc == 0 && cine_count(c) > CINE_FRAMES_MAX)
 		hide_oldest(c);
 	while (rc == 0 && cine_count(c) > 1 &&
@@ -353,13 +457,30 @@ static int decode_key(struct cine *c, size_t k)
 	return rc;
 }
 
+/* Replaces the view, which contains the entry before e, with e: its
+ * difference plus the view shifted by e's motion.  Returns 0 or SONO_EIO. */
+static int apply_difference(struct cine *c, const struct cine_entry *e, size_t n)
+{
+	int rc = decompress(c, e, c->diff, n);
+
+	if (rc < 0)
+		return rc;
+	if (e->dx == 0 && e->dy == 0) {
+		combine_span(c->view.pixels, c->diff, c->view.pixels, n, 1);
+		return 0;
+	}
+	combine_shifted(&e->info, c->diff, c->view.pixels, e->dx, e->dy, 1, c->diff);
+	memcpy(c->view.pixels, c->diff, n);
+	return 0;
+}
+
 /* Decodes stored entry j into view.  It continues from the view when that
  * holds an earlier entry of the same group, else starts at the group's key
  * frame.  Returns 0, SONO_ENOMEM or SONO_EIO (the view is then invalid). */
 static int decode(struct cine *c, size_t j)
 {
 	uint64_t id = c->first_id + j;
-	size_t k = j, n = frame_bytes(&entry(c, j)->info), i;
+	size_t k = j, n = frame_bytes(&entry(c, j)->info);
 	int rc = 0;
 
 	while (!entry(c, k)->key)
@@ -370,11 +491,8 @@ static int decode(struct cine *c, size_t j)
 		rc = decode_key(c, k);
 		k++;
 	}
-	for (; rc == 0 && k <= j; k++) {
-		rc = decompress(c, entry(c, k), c->diff, n);
-		for (i = 0; rc == 0 && i < n; i++)
-			c->view.pixels[i] = (uint8_t)(c->view.pixels[i] + c->diff[i]);
-	}
+	for (; rc == 0 && k <= j; k++)
+		rc = apply_difference(c, entry(c, k), n);
 
 	c->view_valid = rc == 0;
 	if (rc == 0) {

@@ -1,14 +1,15 @@
 /* The cine buffer: the last few seconds of live frames, kept in memory so a
  * frozen image can be scrubbed frame by frame and saved as a clip.
  *
- * Frames are compressed as they are pushed.  Every CINE_KEY_INTERVAL-th
- * frame is a key frame, compressed alone with zstd.  The frames between
- * two keys are stored as their byte-wise difference (modulo 256) to the
- * previous frame, compressed the same way, so reading any frame decodes at
- * most CINE_KEY_INTERVAL frames.  The buffer keeps frames whose scanner
- * timestamp lies within the configured span of the newest one.  When the
- * compressed bytes would exceed the budget, it drops the oldest group (a
- * key frame and its differences) as a whole. */
+ * Frames are compressed with zstd as they are pushed.  Every
+ * CINE_KEY_INTERVAL-th frame is a key frame, compressed alone.  Each frame
+ * between two keys is stored as its byte-wise difference (modulo 256) to
+ * the previous frame shifted by the global motion that best predicts it,
+ * so reading any frame decodes at most CINE_KEY_INTERVAL frames.  The
+ * buffer keeps frames whose scanner timestamp lies within the configured
+ * span of the newest one.  When the compressed bytes would exceed the
+ * budget, it drops the oldest group (a key frame and its differences) as a
+ * whole. */
 #ifndef STATION_CINE_H
 #define STATION_CINE_H
 
@@ -19,13 +20,20 @@
 #include "station/capture.h"
 
 #define CINE_SECONDS_DEFAULT 10.0
-/* Default budget of compressed bytes.  bench/cine.sh records how many
- * seconds of phantom and of real DICOM frames it holds. */
-#define CINE_BYTES_DEFAULT ((size_t)16 << 20)
+/* Default budget of compressed bytes.  bench/cine.sh measured 10 s of
+ * 640x480 phantom frames at 30 fps in about 16 MB.  The rest of the station
+ * took about 19 MiB with the phantom (bench/live_memory.sh), so a full
+ * budget keeps it under 40 MB.  A real clinical clip, whose speckle changes
+ * throughout, is estimated to compress about as well as a key frame: 273 KB
+ * for the US1_UNCR colour frame, so 18 MiB would hold about 2.3 s. */
+#define CINE_BYTES_DEFAULT ((size_t)18 << 20)
 /* Maximum number of frames the buffer shows, whatever the span and budget allow. */
 #define CINE_FRAMES_MAX 1200
 /* Frames in a group: a key frame and the differences that follow it. */
-#define CINE_KEY_INTERVAL 15
+#define CINE_KEY_INTERVAL 30
+/* zstd level of the ring.  On the phantom, level 3 gave no smaller frames
+ * at 1.6 times the time, and level -1 gave 35% larger ones. */
+#define CINE_ZSTD_LEVEL 1
 
 struct cine;
 

@@ -69,29 +69,31 @@ static void make_noise_frame(struct frame *f, uint32_t w, uint32_t h, uint64_t t
 
 static void byte_budget_drops_oldest(void **state)
 {
-	/* Room for 20 incompressible 100x100 frames with zstd's overhead. */
-	struct cine *c = cine_new(10.0, 20 * 10100);
+	/* Room for two groups and 5 frames of incompressible 100x100 frames
+	 * with zstd's overhead, which is under 100 bytes a frame. */
+	const uint32_t k = CINE_KEY_INTERVAL;
+	struct cine *c = cine_new(10.0, (2 * k + 5) * 10100);
 	struct frame f;
 	uint32_t i;
 
 	(void)state;
-	for (i = 0; i < 25; i++) {
+	for (i = 0; i < 3 * k; i++) {
 		make_noise_frame(&f, 100, 100, i * 10, i);
 		assert_int_equal(cine_push(c, &f), 0);
 		frame_free(&f);
 	}
-	/* Frame 20 did not fit, so the group of frames 0 to 14 went. */
-	assert_int_equal(cine_count(c), 10);
-	assert_int_equal(cine_info(c, 0)->seq, 15);
-	assert_int_equal(cine_get(c, 9)->seq, 24);
-	assert_true(cine_bytes(c) <= 20 * 10100);
-	assert_true(cine_bytes(c) >= 10 * 10000);
+	/* Frame 2k + 5 did not fit, so the first group went. */
+	assert_int_equal(cine_count(c), 2 * k);
+	assert_int_equal(cine_info(c, 0)->seq, k);
+	assert_int_equal(cine_get(c, 2 * k - 1)->seq, 3 * k - 1);
+	assert_true(cine_bytes(c) <= (2 * k + 5) * 10100);
+	assert_true(cine_bytes(c) >= 2 * k * 10000);
 	cine_free(c);
 }
 
 static void budget_evicts_whole_groups(void **state)
 {
-	size_t budget = 37 * 10100;
+	size_t budget = (2 * CINE_KEY_INTERVAL + 7) * 10100;
 	struct cine *c = cine_new(60.0, budget);
 	struct frame f;
 	uint32_t i;
@@ -107,8 +109,8 @@ static void budget_evicts_whole_groups(void **state)
 		assert_int_equal(cine_info(c, 0)->seq % CINE_KEY_INTERVAL, 0);
 		assert_int_equal(cine_info(c, cine_count(c) - 1)->seq, i);
 	}
-	assert_true(cine_count(c) > 37 - CINE_KEY_INTERVAL);
-	assert_true(cine_count(c) <= 37);
+	assert_true(cine_count(c) > CINE_KEY_INTERVAL + 7);
+	assert_true(cine_count(c) <= 2 * CINE_KEY_INTERVAL + 7);
 	cine_free(c);
 }
 
@@ -283,15 +285,18 @@ static void round_trip_every_frame(void **state)
 static void scrub_across_key_frames(void **state)
 {
 	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
-	/* Key frames at 0, 15, 30 ...: step over them both ways, jump into
-	 * the middle of groups, and back to the start. */
-	static const size_t order[] = {
-		99, 98, 14, 15, 16, 15, 14, 13, 29, 30, 31, 44, 45, 0, 1, 2, 50, 99, 59, 60, 61,
+	/* Key frames are at multiples of k: step over them both ways, jump
+	 * into the middle of groups, and back to the start. */
+	const size_t k = CINE_KEY_INTERVAL;
+	const size_t order[] = {
+		99, 98, k - 1, k, k + 1, k, k - 1, k - 2, 2 * k - 1, 2 * k, 2 * k + 1, 2 * k + 7,
+		3 * k - 1, 3 * k, 0, 1, 2, 50, 99, 3 * k + 1, 3 * k, 3 * k - 1,
 	};
 	struct cine *c = cine_new(10.0, (size_t)8 << 20);
 	size_t i;
 
 	(void)state;
+	assert_true(3 * k + 1 < ROUND_TRIP_FRAMES);
 	push_hashed(c, hash, ROUND_TRIP_FRAMES);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		assert_frame_hash(c, order[i], hash[order[i]]);
@@ -301,12 +306,13 @@ static void scrub_across_key_frames(void **state)
 static void span_keeps_hidden_group_start(void **state)
 {
 	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
-	/* 1 s at 33 ms a frame keeps frames 69 to 99.  Frame 69 is the fifth
-	 * of the group that starts at frame 60, which stays stored unseen. */
+	/* 1 s at 33 ms a frame keeps frames 69 to 99.  The group of frame 69
+	 * starts at an earlier key frame, which stays stored unseen. */
 	struct cine *c = cine_new(1.0, (size_t)8 << 20);
 	size_t i;
 
 	(void)state;
+	assert_true(69 % CINE_KEY_INTERVAL != 0);
 	push_hashed(c, hash, ROUND_TRIP_FRAMES);
 	assert_int_equal(cine_count(c), 31);
 	for (i = 0; i < 31; i++) {
@@ -319,6 +325,65 @@ static void span_keeps_hidden_group_start(void **state)
 		assert_memory_equal(got, hash[69 + i], CRYPTO_SHA256_LEN);
 	}
 	cine_free(c);
+}
+
+/* Fills f with a window of a fixed noise field whose origin moves by up to
+ * two pixels a frame, like tissue under a still probe. */
+static void make_shifted_frame(struct frame *f, unsigned comps, uint32_t seq)
+{
+	static const int path[][2] = { { 0, 0 }, { 1, 0 }, { 2, -1 }, { 0, -2 }, { -2, 2 }, { -1, 1 } };
+	long ox = 8, oy = 8, x, y, k;
+	uint32_t i, r;
+
+	for (i = 1; i <= seq; i++) {
+		ox += path[i % 6][0];
+		oy += path[i % 6][1];
+	}
+	assert_int_equal(frame_alloc(f, 64, 48, comps, FRAME_MAX_BYTES), 0);
+	for (y = 0; y < 48; y++) {
+		for (x = 0; x < 64; x++) {
+			for (k = 0; k < (long)comps; k++) {
+				r = (uint32_t)((x + ox) * 73856093 ^ (y + oy) * 19349663 ^ k * 83492791);
+				r ^= r >> 13;
+				f->pixels[(y * 64 + x) * (long)comps + k] = (uint8_t)(r * 2654435761u >> 24);
+			}
+		}
+	}
+	f->timestamp_ns = (uint64_t)seq * 33 * MS;
+	f->seq = seq;
+}
+
+static void shifted_frames_round_trip(void **state)
+{
+	static uint8_t hash[60][CRYPTO_SHA256_LEN];
+	unsigned comps;
+	uint8_t got[CRYPTO_SHA256_LEN];
+	struct frame f;
+	size_t i;
+
+	(void)state;
+	for (comps = 1; comps <= 3; comps += 2) {
+		struct cine *c = cine_new(10.0, (size_t)8 << 20);
+
+		for (i = 0; i < 60; i++) {
+			make_shifted_frame(&f, comps, (uint32_t)i);
+			crypto_sha256(f.pixels, 64 * 48 * comps, hash[i]);
+			assert_int_equal(cine_push(c, &f), 0);
+			frame_free(&f);
+		}
+		/* Only the key frames and the edges that move in cost bytes. */
+		assert_true(cine_bytes(c) < (60 / CINE_KEY_INTERVAL + 1) * 64 * 48 * comps +
+			60 * 2000 * comps);
+		for (i = 60; i > 0; i--) {
+			const struct frame *g = cine_get(c, i - 1);
+
+			assert_non_null(g);
+			assert_int_equal(g->components, comps);
+			crypto_sha256(g->pixels, 64 * 48 * comps, got);
+			assert_memory_equal(got, hash[i - 1], CRYPTO_SHA256_LEN);
+		}
+		cine_free(c);
+	}
 }
 
 static void incompressible_frame_at_budget(void **state)
@@ -443,6 +508,7 @@ int main(void)
 		cmocka_unit_test(round_trip_every_frame),
 		cmocka_unit_test(scrub_across_key_frames),
 		cmocka_unit_test(span_keeps_hidden_group_start),
+		cmocka_unit_test(shifted_frames_round_trip),
 		cmocka_unit_test(incompressible_frame_at_budget),
 		cmocka_unit_test(frame_without_pixels),
 		cmocka_unit_test(save_clip_newest_size),
