@@ -13,22 +13,38 @@
 
 #define PASSPHRASE_MAX 1024
 
-/* Reads the first line of path as the passphrase, without its newline. */
+/* Reads the first line of path as the passphrase, without its line end.
+ * A NUL byte or a line longer than PASSPHRASE_MAX bytes is an error rather
+ * than a silent cut, because a passphrase cut short (a random binary file
+ * that has a NUL byte in its first bytes) would wrap the key with only the
+ * bytes before the cut. */
 static int read_passphrase(const char *command, const char *path, char *out, size_t outlen,
 	size_t *len)
 {
 	FILE *f = fopen(path, "r");
+	size_t n;
 
 	if (!f) {
 		fprintf(stderr, "%s: cannot open passphrase file %s: %s\n", command, path,
 			strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (!fgets(out, (int)outlen, f))
-		out[0] = '\0';
+	n = fread(out, 1, outlen - 1, f);
 	fclose(f);
-	*len = strcspn(out, "\r\n");
+	*len = 0;
+	while (*len < n && out[*len] != '\n' && out[*len] != '\r')
+		(*len)++;
 	out[*len] = '\0';
+	if (memchr(out, '\0', *len) != NULL) {
+		fprintf(stderr, "%s: passphrase file %s contains a NUL byte; write the passphrase "
+			"as one line of text\n", command, path);
+		return EXIT_USAGE;
+	}
+	if (*len > PASSPHRASE_MAX) {
+		fprintf(stderr, "%s: the first line of passphrase file %s is longer than %d bytes\n",
+			command, path, PASSPHRASE_MAX);
+		return EXIT_USAGE;
+	}
 	if (*len == 0) {
 		fprintf(stderr, "%s: passphrase file %s is empty\n", command, path);
 		return EXIT_USAGE;
