@@ -14,10 +14,9 @@
 #define PASSPHRASE_MAX 1024
 
 /* Reads the first line of path as the passphrase, without its line end.
- * A NUL byte or a line longer than PASSPHRASE_MAX bytes is an error rather
- * than a silent cut, because a passphrase cut short (a random binary file
- * that has a NUL byte in its first bytes) would wrap the key with only the
- * bytes before the cut. */
+ * A NUL byte or a line longer than PASSPHRASE_MAX bytes is an error, not a
+ * silent cut.  A cut passphrase would wrap the key with only the bytes
+ * before the cut, which for a random binary file can be a few bytes. */
 static int read_passphrase(const char *command, const char *path, char *out, size_t outlen,
 	size_t *len)
 {

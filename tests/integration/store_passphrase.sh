@@ -1,7 +1,7 @@
 #!/bin/sh
-# Passphrase files of the station store: a NUL byte or an over-long first
-# line is a usage error (exit 2) that names the problem, never a passphrase
-# silently cut at that point; a line of exactly the maximum is read.
+# Passphrase files of the station store.  A NUL byte or an over-long first
+# line is a usage error (exit 2) that names the problem, so a passphrase is
+# never silently cut.  A line of exactly the maximum is read.
 . "$top_srcdir/tests/integration/lib.sh"
 
 DATA="$TEST_TMP/data"
