@@ -34,6 +34,13 @@ struct capture_sink {
 	/* Saves n frames, oldest first, as one cine clip. */
 	int (*save_cine)(void *ctx, const struct frame *const *frames, size_t n,
 		const struct capture_meta *meta);
+	/* Optional: saves n frames as one cine clip, reading them oldest first
+	 * through read(src, i), which returns NULL when it cannot produce frame
+	 * i.  Each frame is valid until the next read, so a clip from the
+	 * compressed cine buffer need not be decoded whole.  Sinks that copy
+	 * every frame anyway leave it NULL. */
+	int (*save_cine_read)(void *ctx, size_t n, const struct frame *(*read)(void *src, size_t i),
+		void *src, const struct capture_meta *meta);
 	/* Releases ctx; may be NULL. */
 	void (*close)(void *ctx);
 };

@@ -534,23 +534,30 @@ static size_t clip_start(const struct cine *c)
 	return first;
 }
 
-int cine_save_clip(struct cine *c, const struct capture_sink *sink,
-	const struct capture_meta *meta, size_t *saved)
+/* A clip of the buffer read through a sink's save_cine_read. */
+struct clip_reader {
+	struct cine *cine;
+	size_t first;
+};
+
+static const struct frame *read_clip_frame(void *src, size_t i)
 {
-	struct frame *clip = NULL;
-	const struct frame **frames = NULL;
+	struct clip_reader *r = src;
+
+	return cine_get(r->cine, r->first + i);
+}
+
+/* Decodes frames first .. first + n - 1 into copies and passes them to
+ * sink->save_cine.  Returns 0, SONO_ENOMEM, SONO_EIO or the sink's error. */
+static int save_decoded(struct cine *c, size_t first, size_t n, const struct capture_sink *sink,
+	const struct capture_meta *meta)
+{
+	struct frame *clip = calloc(n, sizeof(*clip));
+	const struct frame **frames = calloc(n, sizeof(*frames));
 	const struct frame *f;
-	size_t first, n = 0, i;
+	size_t i;
 	int rc = 0;
 
-	*saved = 0;
-	if (cine_count(c) == 0)
-		return SONO_ENOTFOUND;
-	first = clip_start(c);
-	n = cine_count(c) - first;
-	*saved = n;
-	clip = calloc(n, sizeof(*clip));
-	frames = calloc(n, sizeof(*frames));
 	if (!clip || !frames)
 		rc = SONO_ENOMEM;
 	for (i = 0; rc == 0 && i < n; i++) {
@@ -566,4 +573,21 @@ int cine_save_clip(struct cine *c, const struct capture_sink *sink,
 	free(clip);
 	free(frames);
 	return rc;
+}
+
+int cine_save_clip(struct cine *c, const struct capture_sink *sink,
+	const struct capture_meta *meta, size_t *saved)
+{
+	struct clip_reader reader = { .cine = c };
+	size_t n;
+
+	*saved = 0;
+	if (cine_count(c) == 0)
+		return SONO_ENOTFOUND;
+	reader.first = clip_start(c);
+	n = cine_count(c) - reader.first;
+	*saved = n;
+	if (sink->save_cine_read)
+		return sink->save_cine_read(sink->ctx, n, read_clip_frame, &reader, meta);
+	return save_decoded(c, reader.first, n, sink, meta);
 }

@@ -79,12 +79,15 @@ size_t cine_bytes(const struct cine *c);
 void cine_clear(struct cine *c);
 
 /* Saves the newest run of frames that share one size (a depth change can
- * resize the frames) as one clip through sink->save_cine, and stores the
- * clip's number of frames in *saved, also when saving fails.  Returns 0, SONO_ENOTFOUND when the buffer is
- * empty, the sink's error, or an error of cine_get.
- * NOTE: save_cine takes the whole clip at once, so this decodes every
- * frame of the clip first: 10 s of 640x480 gray at 30 fps briefly needs
- * about 92 MB on top of the budget. */
+ * resize the frames) as one clip through the sink, and stores the clip's
+ * number of frames in *saved, also when saving fails.  A sink with
+ * save_cine_read gets the frames decoded one at a time.  Returns 0,
+ * SONO_ENOTFOUND when the buffer is empty, the sink's error, or an error of
+ * cine_get.
+ * NOTE: a sink with only save_cine takes the whole clip at once, so every
+ * frame of it is decoded first: 10 s of 640x480 gray at 30 fps briefly
+ * needs about 92 MB on top of the budget.  The in-memory sink keeps such
+ * copies anyway. */
 int cine_save_clip(struct cine *c, const struct capture_sink *sink,
 	const struct capture_meta *meta, size_t *saved);
 

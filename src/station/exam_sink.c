@@ -63,14 +63,6 @@ static int add_measurement(const struct capture_meta *meta, struct exam_acquisit
 	return rc;
 }
 
-/* Frames per second of a clip from its first and last timestamps, or 0. */
-static double clip_rate(const struct frame *const *frames, size_t n)
-{
-	if (n < 2 || frames[n - 1]->timestamp_ns <= frames[0]->timestamp_ns)
-		return 0;
-	return (double)(n - 1) * 1e9 / (double)(frames[n - 1]->timestamp_ns - frames[0]->timestamp_ns);
-}
-
 static int sink_save_still(void *ctx, const struct frame *f, const struct capture_meta *meta)
 {
 	struct exam_sink *k = ctx;
@@ -88,12 +80,23 @@ static int sink_save_still(void *ctx, const struct frame *f, const struct captur
 	return rc;
 }
 
-static int sink_save_cine(void *ctx, const struct frame *const *frames, size_t n,
+static const struct frame *read_array(void *src, size_t i)
+{
+	const struct frame *const *frames = src;
+
+	return frames[i];
+}
+
+/* Stores n frames from read() as one cine part.  The store derives the
+ * frame rate from the first and last timestamps. */
+static int sink_save_cine_read(void *ctx, size_t n,
+	const struct frame *(*read)(void *src, size_t i), void *src,
 	const struct capture_meta *meta)
 {
 	struct exam_sink *k = ctx;
 	struct exam_acquisition acq;
 	struct exam_cine *c = NULL;
+	const struct frame *f;
 	char *json;
 	size_t i;
 	int rc;
@@ -101,14 +104,15 @@ static int sink_save_cine(void *ctx, const struct frame *const *frames, size_t n
 	if (n == 0)
 		return SONO_EINVAL;
 	fill_acquisition(meta, &acq);
-	acq.frame_rate = clip_rate(frames, n);
 	rc = add_measurement(meta, &acq, &json);
 	if (rc == 0)
 		rc = ensure_scanning(k);
 	if (rc == 0)
 		rc = exam_cine_begin(k->store, k->uuid, &acq, &c);
-	for (i = 0; rc == 0 && i < n; i++)
-		rc = exam_cine_add(c, frames[i]);
+	for (i = 0; rc == 0 && i < n; i++) {
+		f = read(src, i);
+		rc = f ? exam_cine_add(c, f) : SONO_EIO;
+	}
 	if (rc == 0) {
 		rc = exam_cine_end(c, NULL);
 		c = NULL;
@@ -116,6 +120,12 @@ static int sink_save_cine(void *ctx, const struct frame *const *frames, size_t n
 	exam_cine_abort(c);
 	free(json);
 	return rc;
+}
+
+static int sink_save_cine(void *ctx, const struct frame *const *frames, size_t n,
+	const struct capture_meta *meta)
+{
+	return sink_save_cine_read(ctx, n, read_array, (void *)frames, meta);
 }
 
 static void sink_close(void *ctx)
@@ -143,6 +153,7 @@ int exam_capture_sink(struct capture_sink *sink, struct store *s, const char *uu
 	sink->describe = sink_describe;
 	sink->save_still = sink_save_still;
 	sink->save_cine = sink_save_cine;
+	sink->save_cine_read = sink_save_cine_read;
 	sink->close = sink_close;
 	return SONO_OK;
 }

@@ -439,6 +439,56 @@ static void save_clip_newest_size(void **state)
 	cine_free(c);
 }
 
+static int reject_whole_clip(void *ctx, const struct frame *const *frames, size_t n,
+	const struct capture_meta *meta)
+{
+	(void)ctx;
+	(void)frames;
+	(void)n;
+	(void)meta;
+	return SONO_EIO;
+}
+
+/* Reads every frame of the clip and checks it against the hashes in ctx. */
+static int read_and_check(void *ctx, size_t n, const struct frame *(*read)(void *src, size_t i),
+	void *src, const struct capture_meta *meta)
+{
+	uint8_t (*hash)[CRYPTO_SHA256_LEN] = ctx;
+	uint8_t got[CRYPTO_SHA256_LEN];
+	size_t i;
+
+	(void)meta;
+	assert_int_equal(n, ROUND_TRIP_FRAMES);
+	for (i = 0; i < n; i++) {
+		const struct frame *f = read(src, i);
+
+		assert_non_null(f);
+		assert_int_equal(f->seq, i);
+		crypto_sha256(f->pixels, (size_t)f->width * f->height, got);
+		assert_memory_equal(got, hash[i], CRYPTO_SHA256_LEN);
+	}
+	return 0;
+}
+
+static void save_clip_reads_frames(void **state)
+{
+	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
+	struct cine *c = cine_new(10.0, (size_t)8 << 20);
+	struct capture_sink sink = {
+		.ctx = hash,
+		.save_cine = reject_whole_clip,
+		.save_cine_read = read_and_check,
+	};
+	struct capture_meta meta = { 0 };
+	size_t saved;
+
+	(void)state;
+	push_hashed(c, hash, ROUND_TRIP_FRAMES);
+	assert_int_equal(cine_save_clip(c, &sink, &meta, &saved), 0);
+	assert_int_equal(saved, ROUND_TRIP_FRAMES);
+	cine_free(c);
+}
+
 static void invalid_arguments(void **state)
 {
 	(void)state;
@@ -512,6 +562,7 @@ int main(void)
 		cmocka_unit_test(incompressible_frame_at_budget),
 		cmocka_unit_test(frame_without_pixels),
 		cmocka_unit_test(save_clip_newest_size),
+		cmocka_unit_test(save_clip_reads_frames),
 		cmocka_unit_test(invalid_arguments),
 		cmocka_unit_test(memory_sink_counts),
 		cmocka_unit_test(memory_sink_budget),
