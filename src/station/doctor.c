@@ -125,18 +125,6 @@ static void print_config(FILE *out, const struct doctor_config *dc)
 	print_field(out, "parses:", dc->status);
 }
 
-void doctor_report_peers(FILE *out, const struct config *cfg)
-{
-	const char *scanner = cfg ? config_get(cfg, "scanner", "address") : NULL;
-	const char *cloud = cfg ? config_get(cfg, "cloud", "url") : NULL;
-
-	/* TODO: connect to each peer with the scanner link and cloud client and
-	 * report the TLS result; this prints the configured addresses only. */
-	print_field(out, "scanner:", scanner ? scanner : "");
-	print_field(out, "cloud:", cloud ? cloud : "");
-	fprintf(out, "  %-12s not checked by this build\n", "reachable:");
-}
-
 static void doctor_usage(FILE *out)
 {
 	fprintf(out,
@@ -264,7 +252,6 @@ int cmd_doctor(int argc, char **argv)
 		render_mode_name(termcaps_choose(&tc, requested)), render_mode_name(requested));
 	print_locale(stdout, &tc);
 	print_config(stdout, dc);
-	fprintf(stdout, "Peers\n");
 	doctor_report_peers(stdout, dc->loaded ? &dc->cfg : NULL);
 	free(dc);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_RUN;

@@ -6,11 +6,10 @@
 
 #include "sono/config.h"
 
-/* Writes one "  name: state" line for each peer the configuration names
- * (scanner, cloud) to out.  cfg is NULL when no configuration was loaded.
- * This is the hook where the scanner link and the cloud client add their
- * reachability checks; until they do, it prints the configured addresses
- * only. */
+/* Writes the "Peers" section: the configured scanner and cloud, and for
+ * each the outcome of a connection with the station's TLS policy and trust
+ * (at most a few seconds each).  cfg is NULL when no configuration was
+ * loaded. */
 void doctor_report_peers(FILE *out, const struct config *cfg);
 
 #endif
