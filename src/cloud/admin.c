@@ -515,10 +515,13 @@ int admin_scanner_main(int argc, char **argv)
 		audit_write(db, ACTOR, "scanner.add", o.args[1], "", rc == SONO_OK ? "ok" : "failed");
 		if (rc == SONO_OK)
 			printf("scanner %s added\n", o.args[1]);
-		else
+		else if (rc == SONO_EINVAL)
 			fprintf(stderr, "%s: scanner add failed: the serial must be 1 to 64 letters,"
-				" digits, '.', '_' or '-' and the fingerprint SHA256:<64 hex digits>\n",
-				PROGRAM);
+				" digits, '.', '_' or '-', the fingerprint SHA256:<64 hex digits> and"
+				" the --model at most %d bytes without control characters\n",
+				PROGRAM, SCANNERS_MODEL_MAX);
+		else
+			fprintf(stderr, "%s: scanner add failed: %s\n", PROGRAM, sono_strerror(rc));
 	} else {
 		scanner_help(stderr);
 		rc = SONO_EINVAL;

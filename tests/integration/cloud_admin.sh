@@ -107,6 +107,9 @@ cloud scanner list
 check "the fingerprint is stored in lower case" grep -q "^SN-1003	SHA256:b*7	" "$OUT"
 cloud scanner add SN-1002 SHA256:1234
 expect_rc "a malformed fingerprint is a usage error" 2
+cloud scanner add SN-1004 "$pin" --model "$(printf 'Evil\033[2J')"
+expect_rc "a model with an escape sequence is a usage error" 2
+check "the message names the model rule" grep -q -- "--model at most 128 bytes" "$ERR"
 cloud scanner list
 check "scanner list shows the scanner" grep -q "^SN-1001	$pin	Phantom L12$" "$OUT"
 cloud grant alice SN-1001
