@@ -10,34 +10,8 @@
 . "$top_srcdir/tests/integration/store_common.sh"
 . "$top_srcdir/tests/integration/upload_common.sh"
 
-command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
-
-TMUX_SOCKET="sono-stup-$$"
-tmx() {
-	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
-}
-stop_tmux() {
-	tmx kill-server 2>/dev/null
-	cleanup
-}
-trap stop_tmux EXIT
-
-pane() {
-	tmx capture-pane -p -t up
-}
-
-# wait_pane PATTERN [SECONDS]: waits until the pane shows an extended regex.
-wait_pane() {
-	i=0
-	while [ "$i" -lt $((${2:-10} * 20)) ]; do
-		pane | grep -Eq -- "$1" && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	echo "--- pane while waiting for: $1" >&2
-	pane >&2
-	return 1
-}
+TMUX_TARGET=up
+. "$top_srcdir/tests/integration/tmux_lib.sh"
 
 start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
 	{ fail "sonoprobe did not start"; finish; }

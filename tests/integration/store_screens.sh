@@ -8,36 +8,10 @@
 . "$top_srcdir/tests/integration/link_common.sh"
 . "$top_srcdir/tests/integration/store_common.sh"
 
-command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
-
 DATA="$TEST_TMP/data"
 LOG="$TEST_TMP/station.log"
-TMUX_SOCKET="sono-store-$$"
-tmx() {
-	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
-}
-stop_tmux() {
-	tmx kill-server 2>/dev/null
-	cleanup
-}
-trap stop_tmux EXIT
-
-pane() {
-	tmx capture-pane -p -t st
-}
-
-# wait_pane PATTERN [SECONDS]: waits until the pane shows an extended regex.
-wait_pane() {
-	i=0
-	while [ "$i" -lt $((${2:-10} * 20)) ]; do
-		pane | grep -Eq -- "$1" && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	echo "--- pane while waiting for: $1" >&2
-	pane >&2
-	return 1
-}
+TMUX_TARGET=st
+. "$top_srcdir/tests/integration/tmux_lib.sh"
 
 start_probe probe --identity "$TEST_TMP/probe" --serial SP-SCREEN-1 || { fail "sonoprobe did not start"; finish; }
 cjk=$(printf '\345\261\261\347\224\260')

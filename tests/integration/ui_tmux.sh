@@ -5,46 +5,8 @@
 # TERM=vt100.
 . "$top_srcdir/tests/integration/lib.sh"
 
-command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
-
-TMUX_SOCKET="sono-ui-$$"
-tmx() {
-	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
-}
-stop_tmux() {
-	tmx kill-server 2>/dev/null
-	cleanup
-}
-trap stop_tmux EXIT
-
-pane() {
-	tmx capture-pane -p -t ui
-}
-
-# wait_pane PATTERN [SECONDS]: waits until the pane shows an extended
-# regular expression.
-wait_pane() {
-	i=0
-	while [ "$i" -lt $((${2:-10} * 20)) ]; do
-		pane | grep -Eq -- "$1" && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	echo "--- pane while waiting for: $1" >&2
-	pane >&2
-	return 1
-}
-
-# wait_gone PATTERN [SECONDS]: waits until the pane no longer shows it.
-wait_gone() {
-	i=0
-	while [ "$i" -lt $((${2:-3} * 20)) ]; do
-		pane | grep -Eq -- "$1" || return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
+TMUX_TARGET=ui
+. "$top_srcdir/tests/integration/tmux_lib.sh"
 
 # restored: the alternate screen is off, the cursor visible and mouse
 # reporting off, as before the station started.
