@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sono/cli.h"
 #include "sono/error.h"
@@ -146,17 +148,21 @@ usage:
 	return EXIT_USAGE;
 }
 
-/* Writes f as binary PGM (1 component) or PPM (3 components). */
+/* Writes f as binary PGM (1 component) or PPM (3 components).  The file is
+ * mode 0600 and a symbolic link in its place is not followed, because a
+ * frame can show patient details burned into the image. */
 static int dump_frame(const char *dir, unsigned long index, const struct frame *f)
 {
 	char path[4096];
 	size_t n = (size_t)f->width * f->height * f->components;
-	FILE *out;
-	int ok;
+	FILE *out = NULL;
+	int fd, ok;
 
 	snprintf(path, sizeof(path), "%s/frame-%06lu.%s", dir, index,
 		f->components == 1 ? "pgm" : "ppm");
-	out = fopen(path, "wb");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0 && (fchmod(fd, 0600) != 0 || (out = fdopen(fd, "wb")) == NULL))
+		close(fd);
 	if (!out) {
 		fprintf(stderr, "sonoterm link-test: cannot write %s: %s\n", path, strerror(errno));
 		return SONO_EIO;

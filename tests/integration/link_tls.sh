@@ -27,6 +27,7 @@ dcm2pnm +op "$US1" "$TEST_TMP/us1-ref.ppm" 2>"$TEST_TMP/dcm2pnm.err"
 check "US1 dump equals dcm2pnm byte for byte" cmp "$TEST_TMP/us1-ref.ppm" "$TEST_TMP/dump1/frame-000001.ppm"
 check "every US1 dump is the same still" cmp "$TEST_TMP/dump1/frame-000001.ppm" \
 	"$TEST_TMP/dump1/$(ls "$TEST_TMP/dump1" | tail -n 1)"
+check "dumped frames are mode 0600" test "$(stat -c %a "$TEST_TMP/dump1/frame-000001.ppm")" = 600
 
 # --- a client that connects and never handshakes does not stall the station
 python3 -c "import socket, time; s = socket.create_connection(('127.0.0.1', $PROBE_PORT)); time.sleep(7)" &
