@@ -4,7 +4,9 @@
  * through sanitize_text() before ncurses or stdout sees them.  It removes
  * escape sequences (ESC, CSI, OSC, DCS, SOS, PM and APC, in their 7-bit and
  * 8-bit forms), C0 and C1 controls and DEL, Unicode bidirectional overrides,
- * embeddings and isolates, and replaces each invalid UTF-8 byte with U+FFFD.
+ * embeddings and isolates, invisible format characters (zero width space,
+ * byte order mark, tag characters), and replaces each invalid UTF-8 byte with
+ * U+FFFD.
  * Printable UTF-8 (accents, combining marks, CJK) passes unchanged and a
  * multibyte character is never split, even when out is too small. */
 #ifndef SONO_SANITIZE_H

@@ -145,6 +145,17 @@ static int is_bidi_control(unsigned long cp)
 	       cp == 0x200E || cp == 0x200F || cp == 0x061C;
 }
 
+/* Invisible format characters that would let two different names look the
+ * same on screen: zero width space, word joiner and invisible operators,
+ * byte order mark, interlinear annotation marks and tag characters.  The
+ * zero width joiner and non-joiner (U+200C, U+200D) stay because some
+ * scripts need them to render a name correctly. */
+static int is_invisible(unsigned long cp)
+{
+	return cp == 0x200B || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF ||
+	       (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
 static size_t encode_utf8(unsigned long cp, char out[4])
 {
 	if (cp < 0x80) {
@@ -184,7 +195,7 @@ static unsigned long filter_char(struct cursor *c, unsigned long cp, int keep_ne
 		return keep_newlines ? '\n' : ' ';
 	if (cp == '\t' || cp == 0x2028 || cp == 0x2029)
 		return ' ';
-	if (cp < 0x20 || cp == 0x7F || is_bidi_control(cp))
+	if (cp < 0x20 || cp == 0x7F || is_bidi_control(cp) || is_invisible(cp))
 		return NO_CHAR;
 	return cp;
 }
@@ -224,7 +235,7 @@ static int is_zero_width(unsigned long cp)
 	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x0483 && cp <= 0x0489) ||
 	       (cp >= 0x0591 && cp <= 0x05BD) || (cp >= 0x0610 && cp <= 0x061A) ||
 	       (cp >= 0x064B && cp <= 0x065F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
-	       (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x200B && cp <= 0x200D) ||
+	       (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x200C && cp <= 0x200D) ||
 	       (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE00 && cp <= 0xFE0F) ||
 	       (cp >= 0xFE20 && cp <= 0xFE2F);
 }

@@ -72,6 +72,17 @@ static void removes_bidi_overrides(void **state)
 	assert_string_equal(clean("\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\x8f"), "x");
 }
 
+static void removes_invisible_characters(void **state)
+{
+	/* U+200B ZERO WIDTH SPACE, U+FEFF BOM, U+2060 WORD JOINER, U+E0041 TAG A */
+	assert_string_equal(clean("Do\xe2\x80\x8b" "e"), "Doe");
+	assert_string_equal(clean("\xef\xbb\xbf" "Doe"), "Doe");
+	assert_string_equal(clean("Do\xe2\x81\xa0" "e"), "Doe");
+	assert_string_equal(clean("Doe\xf3\xa0\x81\x81"), "Doe");
+	/* U+200D ZERO WIDTH JOINER stays: some scripts need it. */
+	assert_string_equal(clean("a\xe2\x80\x8d" "b"), "a\xe2\x80\x8d" "b");
+}
+
 static void keeps_accents_combining_and_cjk(void **state)
 {
 	const char *name = "M\xc3\xbcller Jos\x65\xcc\x81 \xe5\xb1\xb1\xe7\x94\xb0";
@@ -120,6 +131,7 @@ int main(void)
 		cmocka_unit_test(removes_c0_c1_and_del),
 		cmocka_unit_test(keeps_newlines_when_asked),
 		cmocka_unit_test(removes_bidi_overrides),
+		cmocka_unit_test(removes_invisible_characters),
 		cmocka_unit_test(keeps_accents_combining_and_cjk),
 		cmocka_unit_test(replaces_invalid_utf8),
 		cmocka_unit_test(never_splits_multibyte),
