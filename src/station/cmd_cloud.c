@@ -94,19 +94,23 @@ int cloud_cli_exit_code(enum cloud_error_kind kind, int rc)
 	}
 }
 
-/* Reads one line from f into out without its newline.  Returns its length,
- * or -1 when empty or too long. */
+/* Reads one line from f into out without its line end.  Returns its
+ * length, -1 when empty or longer than outlen - 2 bytes, or -2 when it
+ * contains a NUL byte, which fgets would silently cut the password at. */
 static long read_password_line(FILE *f, char *out, size_t outlen)
 {
-	size_t len;
+	size_t len = 0;
+	int ch;
 
-	if (fgets(out, (int)outlen, f) == NULL)
-		return -1;
-	len = strcspn(out, "\r\n");
-	if (out[len] == '\0' && len == outlen - 1) {
-		crypto_wipe(out, outlen);
-		return -1; /* no newline within the buffer: too long */
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (ch == '\0' || len + 2 > outlen) {
+			crypto_wipe(out, outlen);
+			return ch == '\0' ? -2 : -1;
+		}
+		out[len++] = (char)ch;
 	}
+	if (len > 0 && out[len - 1] == '\r')
+		len--;
 	out[len] = '\0';
 	return len > 0 ? (long)len : -1;
 }
@@ -140,6 +144,11 @@ int cloud_cli_read_password(const char *command, const char *path, char *out, si
 	}
 	if (path != NULL)
 		fclose(f);
+	if (len == -2) {
+		fprintf(stderr, "%s: the password contains a NUL byte; write it as one line of "
+			"text\n", command);
+		return EXIT_USAGE;
+	}
 	if (len < 0) {
 		fprintf(stderr, "%s: the password is missing or longer than %zu bytes\n", command,
 			outlen - 2);

@@ -13,4 +13,14 @@ for prog in "$SONOTERM" "$SONOPROBE" "$SONOCLOUD"; do
 	check "$name rejects an unknown option with exit 2 (got $rc)" test "$rc" -eq 2
 done
 
+# A password file is read as one line of text: a NUL byte would otherwise
+# cut the password short without a word.
+zero_pin="SHA256:$(printf '%064d' 0)"
+printf 'abc\0def\n' >"$TEST_TMP/password"
+"$SONOTERM" login --cloud https://127.0.0.1:9 --user someone --cloud-pin "$zero_pin" \
+	--password-file "$TEST_TMP/password" --data-dir "$TEST_TMP/station" 2>"$TEST_TMP/login.err"
+rc=$?
+check "login rejects a NUL byte in the password file (exit $rc)" test "$rc" -eq 2
+check "login names the NUL byte" grep -q 'contains a NUL byte' "$TEST_TMP/login.err"
+
 finish
