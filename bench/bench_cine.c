@@ -1,8 +1,8 @@
-/* Measures the compressed cine buffer on frames from a frame source: the
- * time cine_push takes per frame, how many seconds of 30 fps frames the
- * budget holds, the size of one frame compressed alone (a key frame), and
- * the latency of scrubbing a frozen buffer one frame back, one frame
- * forward, and to random frames.
+/* Measures the compressed cine buffer on frames from a frame source.  It
+ * prints the time cine_push takes per frame, how many seconds of 30 fps
+ * frames the budget holds, and the size of one frame compressed alone (a
+ * key frame).  Then it times scrubbing the full buffer one frame back, one
+ * frame forward, and to random frames.
  *
  * Usage: bench_cine SPEC [FRAMES [BUDGET_MIB]]
  * SPEC is a source spec ("phantom", "dicom:PATH"); DICOM stills are
@@ -45,7 +45,7 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void print_timings(const char *what, struct timings *t)
+static void print_timings(const char *label, struct timings *t)
 {
 	double sum = 0;
 	size_t i;
@@ -55,7 +55,7 @@ static void print_timings(const char *what, struct timings *t)
 	for (i = 0; i < t->n; i++)
 		sum += t->ms[i];
 	qsort(t->ms, t->n, sizeof(*t->ms), compare_double);
-	printf("%s: %zu calls, wall mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", what,
+	printf("%s: %zu calls, wall mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", label,
 		t->n, sum / (double)t->n, t->ms[t->n / 2], t->ms[(size_t)((double)t->n * 0.99)],
 		t->ms[t->n - 1]);
 	if (!t->cpu_ms)
@@ -63,7 +63,7 @@ static void print_timings(const char *what, struct timings *t)
 	for (sum = 0, i = 0; i < t->n; i++)
 		sum += t->cpu_ms[i];
 	qsort(t->cpu_ms, t->n, sizeof(*t->cpu_ms), compare_double);
-	printf("%s: CPU mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", what,
+	printf("%s: CPU mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", label,
 		sum / (double)t->n, t->cpu_ms[t->n / 2], t->cpu_ms[(size_t)((double)t->n * 0.99)],
 		t->cpu_ms[t->n - 1]);
 }
@@ -89,7 +89,8 @@ static uint64_t monotonic_ns(void)
 
 /* Prints the size of f compressed alone at the cine's zstd level, and the
  * seconds at 30 fps that the budget would hold if every frame compressed
- * that way, as frames that change throughout (speckle) do. */
+ * that way.  That is an estimate for clips whose speckle changes
+ * throughout. */
 static void print_key_size(const struct frame *f, size_t budget)
 {
 	size_t n = (size_t)f->width * f->height * f->components;
@@ -105,10 +106,9 @@ static void print_key_size(const struct frame *f, size_t budget)
 	free(out);
 }
 
-/* Pushes frames from s into c with 30 fps timestamps; prints the time per
- * push.  Returns 0, or 1 when the source or the cine fails. */
-/* Pushes frames from s into c at 30 fps, with 30 fps timestamps, and
- * prints the key frame size of the last one.  Returns 0, or 1 when the
+/* Pushes frames from s into c at 30 fps, with 30 fps timestamps, records
+ * the time of each push in t, and prints the key frame size of the last
+ * frame.  Returns 0, or 1 when the
  * source or the cine fails. */
 static int fill(struct cine *c, struct source *s, long frames, size_t budget, struct timings *t)
 {

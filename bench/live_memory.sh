@@ -2,9 +2,9 @@
 # Resident memory of the station while scanning (goal: under 40 MB).
 #
 # Runs sonoprobe --source phantom on loopback and the station's live screen
-# on it for 30 s, samples VmRSS of sonoterm from /proc every 0.2 s and reads
-# VmHWM at the end, then freezes and scrubs the cine back 40 frames and
-# samples again.  Run 1: tmux, TERM=xterm-256color, --render halfblock.
+# on it for 30 s, sampling VmRSS of sonoterm from /proc every 0.2 s.  Then
+# it freezes, scrubs the cine back 40 frames, samples again for 2 s and
+# reads VmHWM.  Run 1: tmux, TERM=xterm-256color, --render halfblock.
 # Run 2: --render sixel inside xterm -ti vt340 under Xvfb, when xterm and
 # Xvfb are installed; it is not frozen, because no tool to send X key
 # events is a dependency.  The results are appended to bench/RESULTS.md under
@@ -65,12 +65,17 @@ sample() {
 	echo "$peak"
 }
 
-"$SONOPROBE" --source phantom --listen 127.0.0.1:0 --identity "$work/probe" \
-	--duration $((seconds * 2 + 60)) >"$work/probe.out" 2>"$work/probe.err" &
-pids="$pids $!"
-wait_for "$work/probe.out" 20 '^listening ' || { cat "$work/probe.err" >&2; exit 1; }
-addr=$(sed -n 's/^listening //p' "$work/probe.out")
-pin=$(sed -n 's/^fingerprint //p' "$work/probe.out")
+# start_probe NAME: starts a scanner simulator for one run and sets addr
+# and pin.  Each run gets its own, because freezing the station also
+# freezes the scanner.
+start_probe() {
+	"$SONOPROBE" --source phantom --listen 127.0.0.1:0 --identity "$work/probe" \
+		--duration $((seconds + 60)) >"$work/probe-$1.out" 2>"$work/probe-$1.err" &
+	pids="$pids $!"
+	wait_for "$work/probe-$1.out" 20 '^listening ' || { cat "$work/probe-$1.err" >&2; exit 1; }
+	addr=$(sed -n 's/^listening //p' "$work/probe-$1.out")
+	pin=$(sed -n 's/^fingerprint //p' "$work/probe-$1.out")
+}
 
 # station_env NAME: the environment of one station run, with its own
 # state, config and data folders.
@@ -102,6 +107,7 @@ measure() {
 }
 
 run_tmux() {
+	start_probe tmux
 	tmux -L "$tmux_socket" -f /dev/null new-session -d -s live -x 120 -y 40 \
 		"exec env $(station_env tmux) TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
 		$SONOTERM --scanner $addr --pin $pin --render halfblock --log-level info"
@@ -114,6 +120,7 @@ run_tmux() {
 }
 
 run_xterm() {
+	start_probe xterm
 	Xvfb -displayfd 5 -screen 0 1280x1024x24 -nolisten tcp 5>"$work/display" \
 		>/dev/null 2>"$work/xvfb.err" &
 	pids="$pids $!"
@@ -135,13 +142,18 @@ run_xterm() {
 	kill -TERM "$pid" 2>/dev/null || true
 }
 
+# mb KB: prints kB (1024 bytes) as MB (10^6 bytes), the unit of the goal.
+mb() {
+	awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb * 1024 / 1e6 }'
+}
+
 machine=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 cpus=$(lscpu | sed -n 's/^CPU(s):[[:space:]]*//p' | head -n 1)
 echo "machine: $(uname -m), $cpus CPUs, $machine; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 run_tmux
 set -- $(cat "$work/result.tmux")
-tmux_line="| tmux, TERM=xterm-256color, --render halfblock | $(($1 / 1024)) MiB | $(($2 / 1024)) MiB | $(($3 / 1024)) MiB | $4 fps |"
+tmux_line="| tmux, TERM=xterm-256color, --render halfblock | $(mb "$1") | $(mb "$2") | $(mb "$3") | $4 fps |"
 echo "$tmux_line"
 
 xterm_line="| xterm -ti vt340 under Xvfb, --render sixel | not run: xterm or Xvfb missing | | | |"
@@ -149,7 +161,7 @@ if command -v xterm >/dev/null && command -v Xvfb >/dev/null; then
 	run_xterm || true
 	set -- $(cat "$work/result.xterm" 2>/dev/null)
 	if [ "$#" -ge 3 ]; then
-		xterm_line="| xterm -ti vt340 under Xvfb, --render sixel | $(($1 / 1024)) MiB | $(($2 / 1024)) MiB | not frozen | ${4:-?} fps |"
+		xterm_line="| xterm -ti vt340 under Xvfb, --render sixel | $(mb "$1") | $(mb "$2") | not frozen | ${4:-?} fps |"
 	else
 		xterm_line="| xterm -ti vt340 under Xvfb, --render sixel | failed, see the script's output | | | |"
 	fi

@@ -575,6 +575,11 @@ static int save_decoded(struct cine *c, size_t first, size_t n, const struct cap
 	return rc;
 }
 
+/* TODO: the sink stores the clip on the caller's thread, and the live
+ * screen holds the cine lock meanwhile, so the screen stops until the clip
+ * is stored.  A worker thread would need its own copy of the clip's
+ * compressed entries, its own store connection, and a progress field the
+ * status line can read. */
 int cine_save_clip(struct cine *c, const struct capture_sink *sink,
 	const struct capture_meta *meta, size_t *saved)
 {
