@@ -21,11 +21,12 @@
 
 #define CINE_SECONDS_DEFAULT 10.0
 /* Default budget of compressed bytes.  bench/cine.sh measured 10 s of
- * 640x480 phantom frames at 30 fps in about 16 MB.  The rest of the station
- * took about 19 MiB with the phantom (bench/live_memory.sh), so a full
- * budget keeps it under 40 MB.  A real clinical clip, whose speckle changes
- * throughout, is estimated to compress about as well as a key frame: 273 KB
- * for the US1_UNCR colour frame, so 18 MiB would hold about 2.3 s. */
+ * 640x480 phantom frames at 30 fps in 18.4 MB (17.5 MiB), and
+ * bench/live_memory.sh measured the station scanning the phantom at 38.4 MB
+ * resident with half-blocks and 39.9 MB with sixel, against a goal of
+ * 40 MB.  A real clinical clip, whose speckle changes throughout, is
+ * estimated to compress about as well as a key frame: 273 KB for the
+ * US1_UNCR colour frame, so 18 MiB would hold about 2.3 s of it. */
 #define CINE_BYTES_DEFAULT ((size_t)18 << 20)
 /* Maximum number of frames the buffer shows, whatever the span and budget allow. */
 #define CINE_FRAMES_MAX 1200
