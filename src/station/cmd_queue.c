@@ -12,6 +12,7 @@
 #include "sono/error.h"
 #include "station/cmd_cloud.h"
 #include "station/commands.h"
+#include "station/screen_lock.h"
 #include "station/screen_queue.h"
 #include "station/session.h"
 #include "station/store_cli.h"
@@ -72,6 +73,7 @@ static int run_queue(const struct queue_options *o, struct uploader_options *opt
 	struct store *s, struct uploader *u)
 {
 	struct ui_options uo = { o->theme, 0 };
+	struct lock_policy lock = { .store = s, .logout_act = UI_ACT_QUIT };
 	struct store_cloud_session sess;
 	char err[256];
 	struct ui *ui;
@@ -86,6 +88,8 @@ static int run_queue(const struct queue_options *o, struct uploader_options *opt
 	ui = ui_open(&uo);
 	if (ui == NULL)
 		return EXIT_FAILURE_RUN;
+	lock.cloud = opt->cloud;
+	lock_install(ui, &lock);
 	view = queue_view_new(ui, s, u, &opt->cloud);
 	ui_push(ui, &queue_screen, view);
 	if (!logged_in)

@@ -7,6 +7,7 @@
 
 #include "sono/error.h"
 #include "sono/log.h"
+#include "sono/sanitize.h"
 #include "station/exam.h"
 #include "station/exam_sink.h"
 #include "station/flow.h"
@@ -25,6 +26,9 @@ struct flow {
 	char uuid[CRYPTO_UUID_LEN];    /* the current exam; "" without a store */
 	int has_patient;               /* of the current exam */
 	int confirm_complete;          /* 'f' was pressed; waiting for y */
+	int confirm_logout;            /* 'o' was pressed; waiting for y */
+	struct lock_policy *lock;      /* NULL: no lock and no logout */
+	char logout_user[STORE_CLOUD_NAME_MAX]; /* shown in the logout question */
 	unsigned confirm_stills;       /* counts shown in the confirmation */
 	unsigned confirm_cines;
 };
@@ -255,6 +259,42 @@ static void open_queue(struct ui *ui, struct flow *f)
 		queue_view_push_login(ui, view);
 }
 
+/* Locks the screen now.  Without a login there is no password to unlock
+ * with, so the key only shows a message. */
+static void lock_now(struct ui *ui)
+{
+	if (ui_lock(ui) < 0)
+		ui_message(ui, "Nobody is logged in, so there is no password to unlock with; "
+			"the lock needs a login");
+}
+
+/* Asks for confirmation of a logout when someone is logged in. */
+static void ask_logout(struct ui *ui, struct flow *f)
+{
+	struct store_cloud_session sess;
+	char err[256];
+	int rc;
+
+	rc = f->lock && f->store ? session_current(f->store, &sess, err, sizeof(err)) :
+		SONO_ENOTFOUND;
+	crypto_wipe(sess.token, sizeof(sess.token));
+	if (rc < 0) {
+		ui_message(ui, "Nobody is logged in");
+		return;
+	}
+	sanitize_str(sess.username, f->logout_user, sizeof(f->logout_user));
+	f->confirm_logout = 1;
+}
+
+static int confirm_logout_key(struct ui *ui, struct flow *f, int key)
+{
+	f->confirm_logout = 0;
+	if (key == 'y' || key == 'Y')
+		return lock_logout(ui, f->lock) | UI_ACT_HANDLED;
+	ui_message(ui, "Still logged in as %s", f->logout_user);
+	return UI_ACT_REDRAW | UI_ACT_HANDLED;
+}
+
 static int confirm_key(struct ui *ui, struct flow *f, struct live *lv, int key)
 {
 	f->confirm_complete = 0;
@@ -272,6 +312,16 @@ static int flow_key(struct ui *ui, void *arg, struct live *lv, int key)
 	f->live = lv;
 	if (f->confirm_complete)
 		return confirm_key(ui, f, lv, key);
+	if (f->confirm_logout)
+		return confirm_logout_key(ui, f, key);
+	if (key == 'l') {
+		lock_now(ui);
+		return UI_ACT_REDRAW | UI_ACT_HANDLED;
+	}
+	if (key == 'o') {
+		ask_logout(ui, f);
+		return UI_ACT_REDRAW | UI_ACT_HANDLED;
+	}
 	if (key != 'a' && key != 'f' && key != 'e' && key != KEY_F(9) && key != 'u')
 		return UI_ACT_NONE;
 	if (!need_store(ui, f))
@@ -299,6 +349,7 @@ static void flow_uncover(struct ui *ui, void *arg, struct live *lv)
 
 	f->live = lv;
 	f->confirm_complete = 0;
+	f->confirm_logout = 0;
 	if (!f->store || !f->uuid[0])
 		return;
 	rc = exam_get(f->store, f->uuid, &e);
@@ -326,7 +377,10 @@ static void flow_status(void *arg, struct live_exam_status *out)
 	}
 	snprintf(out->exam, sizeof(out->exam), "%.8s", f->uuid);
 	out->has_patient = f->has_patient;
-	if (f->confirm_complete)
+	if (f->confirm_logout)
+		snprintf(out->prompt, sizeof(out->prompt), "Log out %.60s? y: log out and close the "
+			"live screen, other key: stay", f->logout_user);
+	else if (f->confirm_complete)
 		snprintf(out->prompt, sizeof(out->prompt), "Complete exam %.8s (%u stills, %u cines)%s? "
 			"y: complete, other key: keep scanning", f->uuid, f->confirm_stills,
 			f->confirm_cines, f->has_patient ? "" : " without a patient");
@@ -356,6 +410,12 @@ int flow_begin(struct flow *f, struct live_options *opt)
 	opt->hooks_arg = f;
 	if (!f->store)
 		return SONO_ENOTFOUND;
+	if (f->uuid[0]) {
+		/* A live screen opened again, after a logout and a new login. */
+		drop_if_empty(f, f->uuid);
+		f->uuid[0] = '\0';
+		f->has_patient = 0;
+	}
 	rc = exam_create(f->store, NULL, NULL, uuid);
 	if (rc < 0)
 		return rc;
@@ -368,6 +428,11 @@ int flow_begin(struct flow *f, struct live_options *opt)
 	snprintf(f->uuid, sizeof(f->uuid), "%s", uuid);
 	LOG_NOTICE("live captures go to exam %s", uuid);
 	return 0;
+}
+
+void flow_set_lock(struct flow *f, struct lock_policy *lock)
+{
+	f->lock = lock;
 }
 
 void flow_close(struct flow *f, char kept[CRYPTO_UUID_LEN])

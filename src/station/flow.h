@@ -3,7 +3,8 @@
  *
  * Keys of the live screen: a enters the current exam's patient, f completes
  * the exam after a confirming y and starts a new unassigned one, e or F9
- * opens the exam list, and u opens the exam queue.  Enter on a draft or
+ * opens the exam list, u opens the exam queue, l locks the screen and o
+ * logs the user out after a confirming y.  Enter on a draft or
  * scanning exam in the list makes it the current one.  The flow owns the
  * UI thread's store connection and, once the queue screen opens, the
  * uploader with its own connection. */
@@ -12,6 +13,7 @@
 
 #include "sono/crypto.h"
 #include "station/live.h"
+#include "station/screen_lock.h"
 #include "station/store.h"
 #include "station/uploader.h"
 
@@ -31,6 +33,11 @@ struct flow *flow_new(struct store *s, struct store *worker,
  * SONO_E* code with opt->sink unchanged: SONO_ENOTFOUND without a store,
  * or the error that stopped the exam's creation. */
 int flow_begin(struct flow *f, struct live_options *opt);
+
+/* Gives the flow the lock policy for the l and o keys; lock must outlive
+ * the flow.  Without one, l explains that nobody is logged in and o does
+ * nothing. */
+void flow_set_lock(struct flow *f, struct lock_policy *lock);
 
 /* Returns the UI thread's store connection, or NULL. */
 struct store *flow_store(const struct flow *f);

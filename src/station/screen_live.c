@@ -47,6 +47,12 @@ static const char live_help[] =
 	"                here, and the captures go to it\n"
 	"  u             exam queue and cloud upload\n"
 	"\n"
+	"The login (when someone is logged in):\n"
+	"  l             lock the screen now; the user's password unlocks it.\n"
+	"                It also locks itself after the site's idle time.\n"
+	"  o             log out (y confirms): revokes the session and returns to\n"
+	"                the login screen, or quits without one (--pin mode)\n"
+	"\n"
 	"The status line shows painted frames per second, the age of the last\n"
 	"frame (scanner timestamp to screen), link state, TLS version and cipher,\n"
 	"scanner serial, battery and temperature.";

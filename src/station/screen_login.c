@@ -117,6 +117,7 @@ static int login_submit(struct ui *ui, struct login_view *l)
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	}
 	crypto_wipe(sess.token, sizeof(sess.token));
+	ui_lock_refresh(ui);
 	ui_message(ui, "logged in %s as %s", sess.offline ? "offline" : "online", sess.username);
 	return UI_ACT_POP | UI_ACT_FULL | UI_ACT_HANDLED;
 }

@@ -1,4 +1,4 @@
-/* The exam queue screen and the idle lock; see screen_queue.h. */
+/* The exam queue screen; see screen_queue.h. */
 #include "config.h"
 
 #include <stdio.h>
@@ -34,7 +34,6 @@ struct queue_view {
 	size_t selected;
 	unsigned max_attempts;
 	long long refreshed_ms;
-	long long input_ms;
 	char user[STORE_CLOUD_NAME_MAX];
 	int offline;
 };
@@ -108,7 +107,6 @@ void *queue_view_new(struct ui *ui, struct store *s, struct uploader *u,
 	v->cloud = *cloud;
 	v->rows = ui_xcalloc(QUEUE_ROWS_MAX, sizeof(*v->rows));
 	v->max_attempts = uploader_max_attempts(u);
-	v->input_ms = ui_now_ms();
 	queue_refresh(v);
 	return v;
 }
@@ -212,113 +210,12 @@ static void queue_draw(struct ui *ui, void *state, WINDOW *win)
 		mvwprintw(win, 3, 1, "No exams are waiting for the cloud.");
 }
 
-/* The lock screen: covers the body until the user's password is typed. */
-struct lock_view {
-	struct queue_view *queue;
-	char password[SCREEN_PASSWORD_MAX + 1];
-	size_t len;
-	char message[128];
-};
-
-static void lock_draw(struct ui *ui, void *state, WINDOW *win)
-{
-	struct lock_view *l = state;
-	int row = getmaxy(win) / 2 - 2;
-	size_t i;
-
-	werase(win);
-	wattrset(win, (attr_t)theme_attr(ui_theme(ui), THEME_TITLE));
-	mvwprintw(win, row, 2, "The station is locked.");
-	wattrset(win, A_NORMAL);
-	mvwprintw(win, row + 1, 2, "User %s: type the password and press Enter to unlock.",
-		l->queue->user[0] ? l->queue->user : "(nobody logged in)");
-	mvwprintw(win, row + 3, 2, "Password: ");
-	for (i = 0; i < l->len; i++)
-		waddch(win, '*');
-	if (l->message[0] != '\0') {
-		wattrset(win, (attr_t)theme_attr(ui_theme(ui), THEME_ERROR));
-		mvwprintw(win, row + 5, 2, "%s", l->message);
-		wattrset(win, A_NORMAL);
-	}
-}
-
-static int lock_unlock(struct lock_view *l)
-{
-	int rc;
-
-	l->password[l->len] = '\0';
-	rc = session_unlock(l->queue->s, l->password);
-	crypto_wipe(l->password, sizeof(l->password));
-	l->len = 0;
-	if (rc == 0) {
-		l->queue->input_ms = ui_now_ms();
-		return UI_ACT_POP | UI_ACT_FULL | UI_ACT_HANDLED;
-	}
-	snprintf(l->message, sizeof(l->message), rc == SONO_EAUTH ? "Wrong password." :
-		"No cached login to check the password against; log in again with F10 and "
-		"'sonoterm login'.");
-	return UI_ACT_REDRAW | UI_ACT_HANDLED;
-}
-
-static int lock_key(struct ui *ui, void *state, int key)
-{
-	struct lock_view *l = state;
-
-	(void)ui;
-	if (key == KEY_F(10))
-		return UI_ACT_QUIT;
-	if (key == '\n' || key == '\r' || key == KEY_ENTER)
-		return lock_unlock(l);
-	if ((key == KEY_BACKSPACE || key == 127 || key == 8) && l->len > 0)
-		l->password[--l->len] = '\0';
-	else if (key >= 32 && key < 256 && key != 127 && l->len < sizeof(l->password) - 1)
-		l->password[l->len++] = (char)key;
-	return UI_ACT_REDRAW | UI_ACT_HANDLED;
-}
-
-static void lock_status(struct ui *ui, void *state, char *out, size_t outlen)
-{
-	(void)ui;
-	(void)state;
-	snprintf(out, outlen, "locked");
-}
-
-static void lock_destroy(void *state)
-{
-	struct lock_view *l = state;
-
-	crypto_wipe(l->password, sizeof(l->password));
-	free(l);
-}
-
-static const struct ui_screen lock_screen = {
-	.name = "Locked",
-	.help = "The station is locked.\n\nType the logged-in user's password and press Enter.\n"
-		"F10 quits.",
-	.keys = { "Help", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "Quit" },
-	.draw = lock_draw,
-	.key = lock_key,
-	.status = lock_status,
-	.destroy = lock_destroy,
-};
-
-static void queue_lock(struct ui *ui, struct queue_view *v)
-{
-	struct lock_view *l = ui_xcalloc(1, sizeof(*l));
-
-	l->queue = v;
-	LOG_NOTICE("screen locked for %s", v->user[0] ? v->user : "(nobody)");
-	ui_push(ui, &lock_screen, l);
-	ui_request_full(ui);
-}
-
 static int queue_key(struct ui *ui, void *state, int key)
 {
 	struct queue_view *v = state;
 	const char *uuid = v->count ? v->rows[v->selected].job.uuid : NULL;
 	int rc;
 
-	v->input_ms = ui_now_ms();
 	switch (key) {
 	case KEY_UP:
 		if (v->selected > 0)
@@ -338,8 +235,9 @@ static int queue_key(struct ui *ui, void *state, int key)
 		queue_refresh(v);
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	case 'l':
-		queue_lock(ui, v);
-		return UI_ACT_HANDLED;
+		if (ui_lock(ui) < 0)
+			ui_message(ui, "Nobody is logged in, so there is no password to unlock with");
+		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	case KEY_F(2):
 		queue_view_push_login(ui, v);
 		return UI_ACT_HANDLED;
@@ -351,12 +249,8 @@ static int queue_key(struct ui *ui, void *state, int key)
 static int queue_tick(struct ui *ui, void *state)
 {
 	struct queue_view *v = state;
-	long long idle_ms = session_idle_lock_minutes(v->s) * 60000LL;
 
-	if (v->user[0] != '\0' && ui_now_ms() - v->input_ms >= idle_ms) {
-		queue_lock(ui, v);
-		return UI_ACT_FULL;
-	}
+	(void)ui;
 	if (ui_now_ms() - v->refreshed_ms < QUEUE_REFRESH_MS)
 		return UI_ACT_NONE;
 	queue_refresh(v);

@@ -1,16 +1,11 @@
-/* The exam queue screen, the login screen and the idle lock, on the ncurses
- * shell (ui.h).
+/* The exam queue screen on the ncurses shell (ui.h).
  *
  * The queue screen lists every exam waiting for the cloud with its state,
  * size, a progress bar, the last error and the next retry time, and an
  * overall progress bar; r retries and c cancels (holds) the selected exam.
- * It locks itself after the cached idle_lock_minutes setting without a key,
- * or at once on l: the lock screen covers the whole body, so no patient
- * data stays visible, and only the logged-in user's password (checked
- * against the cached verifier) unlocks it.  F2 opens the login screen,
- * which also offers a password reset.
- * TODO: the live screen (screen_live.c) has no idle lock yet; only the
- * queue screen locks. */
+ * l locks the screen at once (screen_lock.h); the shell's idle lock covers
+ * it like every other screen.  F2 opens the login screen, which also
+ * offers a password reset. */
 #ifndef STATION_SCREEN_QUEUE_H
 #define STATION_SCREEN_QUEUE_H
 

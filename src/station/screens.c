@@ -20,6 +20,8 @@
 #include "station/flow.h"
 #include "station/live.h"
 #include "station/permit.h"
+#include "station/screen_lock.h"
+#include "station/screen_start.h"
 #include "station/station_config.h"
 #include "station/store_cli.h"
 
@@ -239,8 +241,16 @@ static void usage(void)
 		"  --log-level LEVEL      error, warn, notice (default), info or debug\n"
 		"  --config FILE          configuration file (default\n"
 		"                         $XDG_CONFIG_HOME/sonoterm/sonoterm.conf)\n\n"
+		"With a [cloud] url in the configuration and no --pin, the login screen\n"
+		"opens first (unless a login is still valid); the live screen then opens\n"
+		"on the scanner only when the user is permitted it, and shows the reason\n"
+		"when not.  --pin (or [scanner] pin) opens the live screen without a login.\n\n"
 		"On the live screen a enters the patient, s and c capture a still and a\n"
-		"cine, f completes the exam, e opens the exam list and u the upload queue.\n"
+		"cine, f completes the exam, e opens the exam list and u the upload queue;\n"
+		"l locks the screen and o logs out (after a y).  While someone is logged\n"
+		"in, every screen locks itself after the site's idle time (idle_lock_minutes)\n"
+		"and only that user's password unlocks it.  Without a login (the direct\n"
+		"--pin mode) the screens do not lock.\n"
 		"The log goes to $XDG_STATE_HOME/sonoterm/sonoterm.log while the screens\n"
 		"are open.  Press F1 on any screen for its keys.\n");
 }
@@ -248,24 +258,37 @@ static void usage(void)
 /* Opens the station store and the workflow around the live screen.  When
  * the store cannot be opened, store_cli_open prints the reason on stderr
  * and captures stay in memory.  The queue screen gets a second store
- * connection for the uploader when a cloud URL is configured (login saves
- * it) and the [cloud] and [upload] settings are valid.  Without a URL the
- * second connection, which repeats the passphrase's key derivation, is not
- * opened. */
-static struct flow *open_flow(const struct screen_args *a, const struct config *cfg)
+ * connection for the uploader when upload is not NULL, that is when a
+ * cloud URL is configured (login saves it) and the [cloud] and [upload]
+ * settings are valid.  Without a URL the second connection, which repeats
+ * the passphrase's key derivation, is not opened. */
+static struct flow *open_flow(const struct screen_args *a, const struct uploader_options *upload)
 {
-	struct uploader_options upload;
 	struct store *s = NULL, *worker = NULL;
 
 	if (store_cli_open("sonoterm", &a->store, 1, &s, NULL) != EXIT_OK) {
 		fprintf(stderr, "sonoterm: captures will be kept in memory only\n");
 		LOG_WARN("station store not opened; captures are kept in memory only");
-	} else if (config_get(cfg, "cloud", "url") &&
-		   (cloud_cli_options("sonoterm", cfg, &upload) != EXIT_OK ||
-		    store_cli_open("sonoterm", &a->store, 0, &worker, NULL) != EXIT_OK)) {
+	} else if (upload && store_cli_open("sonoterm", &a->store, 0, &worker, NULL) != EXIT_OK) {
 		fprintf(stderr, "sonoterm: the exam queue screen will not be available\n");
 	}
-	return flow_new(s, worker, worker ? &upload : NULL);
+	return flow_new(s, worker, worker ? upload : NULL);
+}
+
+/* Reads the [cloud] and [upload] settings when a cloud URL is configured.
+ * Returns upload, or NULL without a URL or with an invalid setting (then
+ * printed on stderr). */
+static const struct uploader_options *cloud_settings(const struct config *cfg,
+	struct uploader_options *upload)
+{
+	if (!config_get(cfg, "cloud", "url"))
+		return NULL;
+	if (cloud_cli_options("sonoterm", cfg, upload) != EXIT_OK) {
+		fprintf(stderr, "sonoterm: the exam queue screen and the login will not be "
+			"available\n");
+		return NULL;
+	}
+	return upload;
 }
 
 /* Starts the first exam of the live screen, once the log is in its file. */
@@ -279,48 +302,112 @@ static void begin_exam(struct ui *ui, struct flow *flow, struct live_options *op
 	}
 }
 
+/* The flow, options and terminal capabilities of the live screen, kept
+ * while the shell runs because the start screen opens a live screen after
+ * every login. */
+struct live_start {
+	struct flow *flow;
+	struct live_options opt;
+	struct termcaps caps;
+};
+
+/* Starts a new exam and pushes the live screen on the scanner with pin
+ * and serial.  Returns 0, or SONO_EIO with the reason in err. */
+static int open_live(struct ui *ui, void *arg, const char *pin, const char *serial, char *err,
+	size_t errlen)
+{
+	struct live_start *ls = arg;
+	struct live_options opt = ls->opt;
+	struct live *lv;
+
+	snprintf(opt.pin, sizeof(opt.pin), "%s", pin);
+	snprintf(opt.serial, sizeof(opt.serial), "%s", serial);
+	begin_exam(ui, ls->flow, &opt);
+	lv = live_new(ui, &opt, &ls->caps, err, errlen);
+	if (!lv)
+		return SONO_EIO;
+	ui_push(ui, &live_screen, lv);
+	return 0;
+}
+
+/* Returns non-zero when the station logs in before it scans: a cloud URL
+ * is configured, the store is open, and the scanner has no pin from the
+ * operator (the direct mode of an administrator's pairing). */
+static int wants_login(const struct uploader_options *upload, const struct live_options *opt,
+	const struct store *s)
+{
+	return upload && s && !opt->pin[0] && !opt->test_source && !opt->insecure_igtl;
+}
+
+/* Puts the first screen on the stack: the start screen, which logs in
+ * first, or the live screen directly.  Returns 0, or -1 after printing why
+ * the live screen did not open. */
+static int push_first_screen(struct ui *ui, struct live_start *ls, struct lock_policy *lock,
+	int login_first)
+{
+	struct start_options so = {
+		.lock = lock, .port = ls->opt.port, .open_live = open_live, .open_live_arg = ls,
+	};
+	char err[512] = "";
+
+	if (login_first) {
+		snprintf(so.host, sizeof(so.host), "%s", ls->opt.host);
+		start_screen_push(ui, &so);
+		return 0;
+	}
+	if (open_live(ui, ls, ls->opt.pin, ls->opt.serial, err, sizeof(err)) == 0)
+		return 0;
+	ui_close_screens(ui);
+	ui_close(ui);
+	fprintf(stderr, "sonoterm: %s\n", err);
+	return -1;
+}
+
 static int run_screens(const struct screen_args *a, const struct config *cfg,
 	const struct live_options *opt_in)
 {
 	struct ui_options uo = { a->theme, a->mouse };
-	struct live_options opt = *opt_in;
+	struct live_start ls = { .opt = *opt_in };
+	struct lock_policy lock = { .logout_act = UI_ACT_QUIT };
+	const struct uploader_options *cloud;
+	struct uploader_options upload;
 	char kept[CRYPTO_UUID_LEN];
-	struct termcaps caps;
-	int status = EXIT_OK, sig;
-	char err[512] = "";
-	struct flow *flow;
-	struct live *lv;
+	int status = EXIT_OK, sig, login_first;
 	struct ui *ui;
 
 	setlocale(LC_ALL, "");
-	flow = open_flow(a, cfg);
-	status = resolve_permitted_scanner(flow_store(flow), &opt);
+	cloud = cloud_settings(cfg, &upload);
+	ls.flow = open_flow(a, cloud);
+	login_first = wants_login(cloud, &ls.opt, flow_store(ls.flow));
+	status = login_first ? EXIT_OK : resolve_permitted_scanner(flow_store(ls.flow), &ls.opt);
 	if (status != EXIT_OK) {
-		flow_close(flow, kept);
+		flow_close(ls.flow, kept);
 		return status;
 	}
-	if (termcaps_detect(&caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
+	if (termcaps_detect(&ls.caps, STDIN_FILENO, STDOUT_FILENO, TERMCAPS_TIMEOUT_MS) < 0)
 		fprintf(stderr, "sonoterm: could not query the terminal; using a text renderer\n");
 	ui = ui_open(&uo);
 	if (!ui) {
-		flow_close(flow, kept);
+		flow_close(ls.flow, kept);
 		return EXIT_FAILURE_RUN;
 	}
-	opt.exit_status = &status;
-	begin_exam(ui, flow, &opt);
-	lv = live_new(ui, &opt, &caps, err, sizeof(err));
-	if (!lv) {
-		ui_close(ui);
-		flow_close(flow, kept);
-		fprintf(stderr, "sonoterm: %s\n", err);
+	ls.opt.exit_status = &status;
+	lock.store = flow_store(ls.flow);
+	if (cloud)
+		lock.cloud = cloud->cloud;
+	if (login_first)
+		lock.logout_act = UI_ACT_UNWIND;
+	lock_install(ui, &lock);
+	flow_set_lock(ls.flow, &lock);
+	if (push_first_screen(ui, &ls, &lock, login_first) < 0) {
+		flow_close(ls.flow, kept);
 		return EXIT_FAILURE_RUN;
 	}
-	ui_push(ui, &live_screen, lv);
 	sig = ui_run(ui);
 	/* The live screen closes the sink first; then the flow checks the
 	 * current exam while the log still goes to the file. */
 	ui_close_screens(ui);
-	flow_close(flow, kept);
+	flow_close(ls.flow, kept);
 	ui_close(ui);
 	if (kept[0])
 		printf("sonoterm: captures are in exam %s\n", kept);

@@ -276,6 +276,9 @@ struct ui *ui_open(const struct ui_options *opts)
 		getenv("TERM") ? getenv("TERM") : "(unset)", COLS, LINES, has_colors() ? COLORS : 0,
 		ui->theme.name);
 	ui->full = 1;
+	ui->lock_layer = -1;
+	ui->lock_idle_ms = -1;
+	ui->input_ms = ui_now_ms();
 	return ui;
 }
 
@@ -291,6 +294,10 @@ void ui_pop_screen(struct ui *ui)
 	memset(top, 0, sizeof(*top));
 	ui->image.rows = 0;
 	ui->full = 1;
+	if (ui->lock_layer >= ui->depth) {
+		ui->lock_layer = -1;
+		ui->input_ms = ui_now_ms();
+	}
 }
 
 void ui_close_screens(struct ui *ui)

@@ -34,6 +34,7 @@ enum {
 	UI_ACT_QUIT = 1 << 2,   /* leave the main loop */
 	UI_ACT_POP = 1 << 3,    /* close this screen and return to the one below */
 	UI_ACT_HANDLED = 1 << 4, /* the key was used; do not apply the shell's default */
+	UI_ACT_UNWIND = 1 << 5, /* close every screen above the bottom one */
 };
 
 struct ui;
@@ -91,6 +92,21 @@ struct ui_screen {
 	void (*destroy)(void *state);
 };
 
+/* The idle lock.  The shell tracks the time since the last key or click
+ * and, once the idle time has passed, asks the station to push its lock
+ * screen over whatever is on top.  The station decides whether a lock
+ * applies (someone is logged in) and what unlocks it.  While the lock
+ * screen is on the stack the shell paints only the lock screen, so no
+ * screen below it can write its image area. */
+struct ui_lock_hooks {
+	/* Returns the idle time in ms after which the shell locks, or -1 when
+	 * no lock applies now.  Called by ui_set_lock() and ui_lock_refresh(). */
+	long long (*idle_ms)(void *arg);
+	/* Pushes exactly one lock screen and returns 0, or returns -1 without
+	 * pushing anything when no lock applies. */
+	int (*push)(struct ui *ui, void *arg);
+};
+
 /* Options for ui_open(). */
 struct ui_options {
 	const char *theme_name; /* NULL or "" selects the default theme */
@@ -145,6 +161,21 @@ void ui_request_full(struct ui *ui);
 /* Shows a one-line message in the status line for a few seconds.  The text
  * passes through sanitize_text(). */
 void ui_message(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Installs the idle lock; hooks and arg must outlive the shell.  Reads the
+ * idle time at once and restarts the idle clock. */
+void ui_set_lock(struct ui *ui, const struct ui_lock_hooks *hooks, void *arg);
+
+/* Reads the idle time again, after a login or logout changed whether a lock
+ * applies or how long the idle time is, and restarts the idle clock. */
+void ui_lock_refresh(struct ui *ui);
+
+/* Locks the screen now.  Returns 0 when the lock screen is up (pushed now
+ * or already there), or -1 when no lock is installed or none applies. */
+int ui_lock(struct ui *ui);
+
+/* Returns non-zero while the lock screen is on the stack. */
+int ui_locked(const struct ui *ui);
 
 /* The active theme. */
 const struct theme *ui_theme(const struct ui *ui);

@@ -29,6 +29,11 @@ struct ui {
 	int mouse;
 	char message[256];        /* sanitised text shown in the status line */
 	long long message_until;  /* ui_now_ms() when the message expires */
+	const struct ui_lock_hooks *lock; /* NULL: no idle lock */
+	void *lock_arg;
+	long long lock_idle_ms;   /* idle time before the lock; -1: no lock applies */
+	long long input_ms;       /* ui_now_ms() of the last key or click */
+	int lock_layer;           /* stack index of the lock screen; -1 when unlocked */
 };
 
 /* Pops and destroys the top screen; requests a full redraw. */
@@ -45,6 +50,10 @@ int ui_dispatch_key(struct ui *ui, int key);
 /* Returns the signal number that SIGINT, SIGTERM or SIGHUP delivered since
  * the last call, or 0. */
 int ui_take_signal(void);
+
+/* Pushes the lock screen when the idle time has passed since the last
+ * input. */
+void ui_check_idle(struct ui *ui);
 
 /* Returns the key of key bar slot at column col, or 0 when none. */
 int ui_keybar_key_at(const struct ui *ui, int col);

@@ -126,10 +126,13 @@ static void apply_actions(struct ui *ui, int act)
 {
 	if (act & UI_ACT_FULL)
 		ui->full = 1;
-	if (act & UI_ACT_POP) {
+	if (act & (UI_ACT_POP | UI_ACT_UNWIND)) {
 		struct ui_layer *top;
 
-		ui_pop_screen(ui);
+		if (!(act & UI_ACT_UNWIND))
+			ui_pop_screen(ui);
+		while ((act & UI_ACT_UNWIND) && ui->depth > 1)
+			ui_pop_screen(ui);
 		top = top_layer(ui);
 		if (top && top->screen->uncover)
 			top->screen->uncover(ui, top->state);
@@ -152,6 +155,12 @@ static int loop_timeout(struct ui *ui)
 	}
 	if (ui->message_until > now && ui->message_until - now < timeout)
 		timeout = (int)(ui->message_until - now);
+	if (ui->lock_idle_ms >= 0 && ui->lock_layer < 0) {
+		long long left = ui->input_ms + ui->lock_idle_ms - now;
+
+		if (left < timeout)
+			timeout = left > 0 ? (int)left : 0;
+	}
 	return timeout;
 }
 
@@ -186,8 +195,13 @@ int ui_run(struct ui *ui)
 			LOG_NOTICE("signal %d received; closing the screens", sig);
 			break;
 		}
-		while (!ui->quit && ui->depth > 0 && (key = wgetch(stdscr)) != ERR)
+		while (!ui->quit && ui->depth > 0 && (key = wgetch(stdscr)) != ERR) {
+			if (key != KEY_RESIZE)
+				ui->input_ms = ui_now_ms();
 			apply_actions(ui, ui_dispatch_key(ui, key));
+		}
+		if (!ui->quit && ui->depth > 0)
+			ui_check_idle(ui);
 		top = top_layer(ui);
 		if (!ui->quit && top && top->screen->tick)
 			apply_actions(ui, top->screen->tick(ui, top->state));

@@ -1,0 +1,121 @@
+#!/bin/sh
+# The idle lock over every screen of the station, against the real sonocloud
+# and sonoprobe.  With ana logged in, the lock covers the patient form while
+# a patient is being typed and the live screen while it shows the image:
+# the pane then shows neither the patient nor any image cell.  A wrong
+# password keeps the lock and ana's password lifts it; l locks at once.
+# Without a login (the direct --pin mode) nothing locks.  The idle time
+# comes from the test-only SONO_TEST_IDLE_SECONDS.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
+. "$top_srcdir/tests/integration/store_common.sh"
+. "$top_srcdir/tests/integration/upload_common.sh"
+
+TMUX_TARGET=lock
+. "$top_srcdir/tests/integration/tmux_lib.sh"
+
+IDLE_SECONDS=5
+HALF_BLOCK='▀'
+
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
+	{ fail "sonoprobe did not start"; finish; }
+setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+station_login >/dev/null || { fail "login"; finish; }
+
+FAMILY='Vandersloot-Quim'
+GIVEN='Eudora'
+PID='LOCK-7713'
+
+cat >"$TEST_TMP/env.sh" <<ENV
+export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
+export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
+export ASAN_OPTIONS='fast_unwind_on_malloc=0'
+ENV
+
+# shows_no_patient: the pane shows none of the patient's fields.
+shows_no_patient() {
+	! pane | grep -Eq -- "$FAMILY|$GIVEN|$PID"
+}
+
+# body_only_lock: every body row (between status line and key bar) is blank
+# or one of the lock screen's own lines, so no image cell is left.
+body_only_lock() {
+	pane | sed '1d;$d' | grep -v -e 'The station is locked' -e 'type the password' \
+		-e 'press F2 to log' -e 'Password:' -e 'Wrong password' | grep -q '[^ ]' && return 1
+	return 0
+}
+
+# stays_unlocked SECONDS: the pane shows no lock for that long.
+stays_unlocked() {
+	sleep "$1"
+	! pane | grep -q 'The station is locked'
+}
+
+tmx new-session -d -s lock -x 150 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
+wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+tmx send-keys -t lock "clear; SONO_TEST_IDLE_SECONDS=$IDLE_SECONDS timeout --foreground 300" \
+	" $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --config $STATION_CONF --data-dir $STATION" \
+	" --render halfblock; echo EXIT=\$?" Enter
+
+check "live screen opens on the permitted scanner" wait_pane 'Link +connected' 20
+check "live screen shows the image in half-blocks" wait_pane "$HALF_BLOCK" 5
+
+# ------------------------------------------------------ over the patient form
+tmx send-keys -t lock a
+check "a opens the patient form" wait_pane 'Patient of exam' 5
+tmx send-keys -t lock -l "$PID"
+tmx send-keys -t lock Down
+tmx send-keys -t lock -l "$FAMILY"
+tmx send-keys -t lock Down
+tmx send-keys -t lock -l "$GIVEN"
+check "patient form shows the typed patient" wait_pane "$FAMILY" 5
+check "idle lock covers the patient form" wait_pane 'The station is locked' $((IDLE_SECONDS + 5))
+check "locked pane shows no patient" shows_no_patient
+check "locked status line names the user" wait_pane '^ Sonoterm \| Locked \| locked for ana' 2
+tmx send-keys -t lock -l "$USER_PW"
+tmx send-keys -t lock Enter
+check "password brings the patient form back" wait_pane "$FAMILY" 10
+tmx send-keys -t lock F2
+check "patient is saved" wait_pane 'Patient +entered *$' 5
+
+# ------------------------------------------------------ over the live screen
+check "live image is painted again" wait_pane "$HALF_BLOCK" 5
+check "idle lock covers the live screen" wait_pane 'The station is locked' $((IDLE_SECONDS + 5))
+check "locked pane has no image cell" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
+check "locked body shows only the lock" body_only_lock
+check "locked pane stays empty while frames arrive" sh -c "sleep 1; ! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
+tmx send-keys -t lock -l "not the password"
+tmx send-keys -t lock Enter
+check "wrong password is rejected" wait_pane 'Wrong password' 10
+check "rejected unlock shows only the lock" body_only_lock
+check "typed password is masked" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q 'not the password'"
+tmx send-keys -t lock -l "$USER_PW"
+tmx send-keys -t lock Enter
+check "password brings the live image back" wait_pane "$HALF_BLOCK" 10
+check "unlocked live screen names the link" wait_pane 'Link +connected' 5
+
+tmx send-keys -t lock l
+check "l locks the live screen at once" wait_pane 'The station is locked' 3
+check "l-locked pane has no image cell" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
+tmx send-keys -t lock -l "$USER_PW"
+tmx send-keys -t lock Enter
+check "password unlocks after l" wait_pane "$HALF_BLOCK" 10
+tmx send-keys -t lock q
+check "station exits cleanly" wait_pane 'EXIT=0' 15
+
+# ------------------------------------------------------ no login, no lock
+station logout >/dev/null
+check "logout succeeds" test $? -eq 0
+tmx send-keys -t lock "clear; SONO_TEST_IDLE_SECONDS=2 timeout --foreground 300" \
+	" $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN --data-dir $STATION" \
+	" --config $STATION_CONF --render halfblock; echo EXIT=\$?" Enter
+check "direct --pin mode opens the live screen without a login" wait_pane 'Link +connected' 20
+check "direct mode without a login does not lock" stays_unlocked 4
+tmx send-keys -t lock l
+check "l without a login says why it does not lock" wait_pane 'Nobody is logged in' 3
+tmx send-keys -t lock q
+check "direct mode exits cleanly" wait_pane 'EXIT=0' 15
+check "no password in the station log" sh -c "! grep -rq '$USER_PW' '$TEST_TMP/state' '$STATION_LOG'"
+finish
