@@ -26,6 +26,7 @@ tmux_socket="sono-bench-mem-$$"
 pids=""
 cleanup() {
 	tmux -L "$tmux_socket" kill-server 2>/dev/null || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$tmux_socket"
 	for p in $pids; do
 		kill "$p" 2>/dev/null || true
 	done
@@ -151,8 +152,9 @@ machine=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 cpus=$(lscpu | sed -n 's/^CPU(s):[[:space:]]*//p' | head -n 1)
 echo "machine: $(uname -m), $cpus CPUs, $machine; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-run_tmux
-set -- $(cat "$work/result.tmux")
+run_tmux || true
+set -- $(cat "$work/result.tmux" 2>/dev/null)
+[ "$#" -ge 4 ] || { echo "live_memory: the tmux run failed; see the messages above" >&2; exit 1; }
 tmux_line="| tmux, TERM=xterm-256color, --render halfblock | $(mb "$1") | $(mb "$2") | $(mb "$3") | $4 fps |"
 echo "$tmux_line"
 
