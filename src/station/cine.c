@@ -20,8 +20,8 @@
 
 /* One stored frame: its metadata (pixels NULL) and its compressed pixels,
  * or for a difference the compressed (frame - shifted previous frame)
- * modulo 256, where pixel (x, y) of the shifted frame is pixel
- * (x - dx, y - dy) of the previous one, clamped to its edges. */
+ * modulo 256.  Pixel (x, y) of the shifted frame is pixel (x - dx, y - dy)
+ * of the previous one, clamped to its edges. */
 struct cine_entry {
 	struct frame info;
 	uint8_t *data;
@@ -272,7 +272,11 @@ static void find_shift(const struct frame *cur, const uint8_t *prev, int *dx, in
 
 static long clamp_index(long v, long n)
 {
-	return v < 0 ? 0 : v >= n ? n - 1 : v;
+	if (v < 0)
+		return 0;
+	if (v >= n)
+		return n - 1;
+	return v;
 }
 
 /* Writes a[i] + ref[i] when add is set, else a[i] - ref[i], modulo 256. */
@@ -296,7 +300,7 @@ static void combine_shifted(const struct frame *geo, const uint8_t *a, const uin
 {
 	long w = geo->width, h = geo->height, comps = geo->components, x, y;
 	/* Columns [x_lo, x_hi) read prev columns x - dx inside the frame. */
-	long x_lo = dx > 0 ? (dx < w ? dx : w) : 0, x_hi = dx < 0 ? (w + dx > 0 ? w + dx : 0) : w;
+	long x_lo = clamp_index(dx, w + 1), x_hi = clamp_index(w + dx, w + 1);
 	size_t row = (size_t)(w * comps);
 
 	for (y = 0; y < h; y++) {
@@ -475,7 +479,7 @@ static int apply_difference(struct cine *c, const struct cine_entry *e, size_t n
 }
 
 /* Decodes stored entry j into view.  It continues from the view when that
- * holds an earlier entry of the same group, else starts at the group's key
+ * contains an earlier entry of the same group, else starts at the group's key
  * frame.  Returns 0, SONO_ENOMEM or SONO_EIO (the view is then invalid). */
 static int decode(struct cine *c, size_t j)
 {

@@ -1,7 +1,7 @@
 /* Tests of the cine buffer: the time span, the byte budget and eviction
- * of whole groups, the frame cap, order, a restarted scanner clock, exact
- * round trips through the compressed ring, scrubbing across key frames,
- * saving a clip, and the in-memory capture sink. */
+ * of whole groups, the frame cap, order and a restarted scanner clock.
+ * Also exact round trips through the compressed ring, scrubbing across
+ * key frames, saving a clip, and the in-memory capture sink. */
 #include "config.h"
 
 #include <setjmp.h>
