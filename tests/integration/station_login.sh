@@ -1,0 +1,94 @@
+#!/bin/sh
+# The station's start-up login against the real sonocloud and sonoprobe.
+# With a cloud URL configured and no --pin, sonoterm opens the login screen
+# first; after the login the live screen opens on the permitted scanner.
+# o logs out (after a y) and the login screen comes back.  A scanner the
+# user is not permitted is refused on screen with the reason, and closing
+# the login screen quits.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
+. "$top_srcdir/tests/integration/store_common.sh"
+. "$top_srcdir/tests/integration/upload_common.sh"
+
+TMUX_TARGET=login
+. "$top_srcdir/tests/integration/tmux_lib.sh"
+
+start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
+	{ fail "sonoprobe did not start"; finish; }
+GOOD_PORT=$PROBE_PORT
+GOOD_PIN=$PROBE_PIN
+start_probe other --serial SN-NOT-GRANTED --identity "$TEST_TMP/other-id" --duration 300 ||
+	{ fail "second sonoprobe did not start"; finish; }
+OTHER_PORT=$PROBE_PORT
+PROBE_PIN=$GOOD_PIN # setup_cloud registers this pin for the granted serial
+setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+# The headless login saves the cloud URL and pin; the logout leaves the
+# station with a configured cloud and nobody logged in.
+station_login >/dev/null || { fail "login"; finish; }
+station logout >/dev/null || { fail "logout"; finish; }
+SCREEN_LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
+
+cat >"$TEST_TMP/env.sh" <<ENV
+export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
+export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
+export ASAN_OPTIONS='fast_unwind_on_malloc=0'
+ENV
+tmx new-session -d -s login -x 150 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
+wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+
+# station_run PORT: starts the screens on the scanner at PORT without --pin.
+station_run() {
+	tmx send-keys -t login "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$1" \
+		" --config $STATION_CONF --data-dir $STATION --render ascii; echo EXIT=\$?" Enter
+}
+
+# type_login: logs ana in on the login screen, which starts on the user name.
+type_login() {
+	tmx send-keys -t login -l "$USER_NAME"
+	tmx send-keys -t login Enter
+	tmx send-keys -t login -l "$USER_PW"
+	tmx send-keys -t login Enter
+}
+
+station_run "$GOOD_PORT"
+check "start without a login opens the login screen" wait_pane 'Log in to the cloud' 10
+check "login screen shows the configured cloud" wait_pane "Cloud URL +$CLOUD_URL" 2
+tmx send-keys -t login -l "$USER_NAME"
+tmx send-keys -t login Enter
+tmx send-keys -t login -l "wrong horse battery"
+tmx send-keys -t login Enter
+check "wrong password stays on the login screen" wait_pane 'Wrong user name or password' 15
+tmx send-keys -t login -l "$USER_PW"
+tmx send-keys -t login Enter
+check "login opens the live screen on the permitted scanner" wait_pane 'Link +connected' 20
+check "live screen status names the scanner serial" wait_pane "$SCANNER_SERIAL" 5
+
+tmx send-keys -t login o
+check "o asks before logging out" wait_pane 'Log out ana\? y' 3
+tmx send-keys -t login n
+check "another key keeps the login" wait_pane 'Still logged in as ana' 3
+tmx send-keys -t login o
+wait_pane 'Log out ana\? y' 3 >/dev/null
+tmx send-keys -t login y
+check "logout returns to the login screen" wait_pane 'Log in to the cloud' 10
+check "logout revoked the token on the cloud" wait_for_line "$SCREEN_LOG" 5 'ana logged out$'
+check "station has no login after the logout" sh -c "! '$SONOTERM' upload --config '$STATION_CONF' --data-dir '$STATION' >/dev/null 2>&1"
+type_login
+check "login again opens the live screen" wait_pane 'Link +connected' 20
+tmx send-keys -t login q
+check "q on the live screen quits" wait_pane 'EXIT=0' 15
+
+# A valid login skips the login screen; a scanner not granted is refused.
+station_run "$OTHER_PORT"
+check "refusal is shown on screen" wait_pane 'cannot open on this scanner' 20
+check "refusal names the reason" wait_pane 'not among the 1 scanners this user is' 2
+tmx send-keys -t login Enter
+check "Enter tries the scanner again" wait_pane 'cannot open on this scanner' 20
+tmx send-keys -t login o
+check "o on the refusal returns to the login screen" wait_pane 'Log in to the cloud' 10
+tmx send-keys -t login F10
+check "closing the login screen quits" wait_pane 'EXIT=0' 15
+check "no password in the station log" sh -c "! grep -rq '$USER_PW' '$TEST_TMP/state' '$STATION_LOG'"
+finish
