@@ -27,9 +27,10 @@ ENV
 tmx new-session -d -s demo -x 160 -y 45 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
 wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
 
-# demo_run: starts scripts/demo in the pane, stopped after 120 s at most.
+# demo_run: starts scripts/demo in the pane, stopped after 300 s at most.
+# Logins take seconds each under the sanitizers, so the waits are long.
 demo_run() {
-	tmx send-keys -t demo "clear; timeout --foreground 120 $top_srcdir/scripts/demo" \
+	tmx send-keys -t demo "clear; timeout --foreground 300 $top_srcdir/scripts/demo" \
 		"; echo EXIT=\$?" Enter
 }
 
@@ -61,7 +62,7 @@ tmx send-keys -t demo -l demo
 tmx send-keys -t demo Enter
 tmx send-keys -t demo -l "$PASSWORD"
 tmx send-keys -t demo Enter
-check "login opens the live phantom" wait_pane 'Link +connected' 20
+check "login opens the live phantom" wait_pane 'Link +connected' 60
 check "live screen shows the demo scanner" wait_pane 'DEMO-0001' 5
 FIRST=$(pane | sed -n 's/.* Exam  *\([0-9a-f]\{8\}\) *$/\1/p' | head -1)
 check "panel names the current exam" test -n "$FIRST"

@@ -45,6 +45,8 @@ station_run() {
 }
 
 # type_login: logs ana in on the login screen, which starts on the user name.
+# A login runs PBKDF2 on the cloud and the station, which takes seconds
+# under the sanitizers, so the waits after it are long.
 type_login() {
 	tmx send-keys -t login -l "$USER_NAME"
 	tmx send-keys -t login Enter
@@ -59,10 +61,10 @@ tmx send-keys -t login -l "$USER_NAME"
 tmx send-keys -t login Enter
 tmx send-keys -t login -l "wrong horse battery"
 tmx send-keys -t login Enter
-check "wrong password stays on the login screen" wait_pane 'Wrong user name or password' 15
+check "wrong password stays on the login screen" wait_pane 'Wrong user name or password' 60
 tmx send-keys -t login -l "$USER_PW"
 tmx send-keys -t login Enter
-check "login opens the live screen on the permitted scanner" wait_pane 'Link +connected' 20
+check "login opens the live screen on the permitted scanner" wait_pane 'Link +connected' 60
 check "live screen status names the scanner serial" wait_pane "$SCANNER_SERIAL" 5
 
 tmx send-keys -t login o
@@ -76,7 +78,7 @@ check "logout returns to the login screen" wait_pane 'Log in to the cloud' 10
 check "logout revoked the token on the cloud" wait_for_line "$SCREEN_LOG" 5 'ana logged out$'
 check "station has no login after the logout" sh -c "! '$SONOTERM' upload --config '$STATION_CONF' --data-dir '$STATION' >/dev/null 2>&1"
 type_login
-check "login again opens the live screen" wait_pane 'Link +connected' 20
+check "login again opens the live screen" wait_pane 'Link +connected' 60
 tmx send-keys -t login q
 check "q on the live screen quits" wait_pane 'EXIT=0' 15
 

@@ -14,7 +14,8 @@
 TMUX_TARGET=lock
 . "$top_srcdir/tests/integration/tmux_lib.sh"
 
-IDLE_SECONDS=5
+# Long enough for the steps between two locks on a loaded machine.
+IDLE_SECONDS=8
 HALF_BLOCK='▀'
 
 start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
@@ -59,7 +60,7 @@ tmx send-keys -t lock "clear; SONO_TEST_IDLE_SECONDS=$IDLE_SECONDS timeout --for
 	" $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --config $STATION_CONF --data-dir $STATION" \
 	" --render halfblock; echo EXIT=\$?" Enter
 
-check "live screen opens on the permitted scanner" wait_pane 'Link +connected' 20
+check "live screen opens on the permitted scanner" wait_pane 'Link +connected' 40
 check "live screen shows the image in half-blocks" wait_pane "$HALF_BLOCK" 5
 
 # ------------------------------------------------------ over the patient form
@@ -76,7 +77,7 @@ check "locked pane shows no patient" shows_no_patient
 check "locked status line names the user" wait_pane '^ Sonoterm \| Locked \| locked for ana' 2
 tmx send-keys -t lock -l "$USER_PW"
 tmx send-keys -t lock Enter
-check "password brings the patient form back" wait_pane "$FAMILY" 10
+check "password brings the patient form back" wait_pane "$FAMILY" 40
 tmx send-keys -t lock F2
 check "patient is saved" wait_pane 'Patient +entered *$' 5
 
@@ -88,12 +89,12 @@ check "locked body shows only the lock" body_only_lock
 check "locked pane stays empty while frames arrive" sh -c "sleep 1; ! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
 tmx send-keys -t lock -l "not the password"
 tmx send-keys -t lock Enter
-check "wrong password is rejected" wait_pane 'Wrong password' 10
+check "wrong password is rejected" wait_pane 'Wrong password' 40
 check "rejected unlock shows only the lock" body_only_lock
 check "typed password is masked" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q 'not the password'"
 tmx send-keys -t lock -l "$USER_PW"
 tmx send-keys -t lock Enter
-check "password brings the live image back" wait_pane "$HALF_BLOCK" 10
+check "password brings the live image back" wait_pane "$HALF_BLOCK" 40
 check "unlocked live screen names the link" wait_pane 'Link +connected' 5
 
 tmx send-keys -t lock l
@@ -101,7 +102,7 @@ check "l locks the live screen at once" wait_pane 'The station is locked' 3
 check "l-locked pane has no image cell" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
 tmx send-keys -t lock -l "$USER_PW"
 tmx send-keys -t lock Enter
-check "password unlocks after l" wait_pane "$HALF_BLOCK" 10
+check "password unlocks after l" wait_pane "$HALF_BLOCK" 40
 tmx send-keys -t lock q
 check "station exits cleanly" wait_pane 'EXIT=0' 15
 
