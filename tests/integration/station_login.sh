@@ -2,9 +2,9 @@
 # The station's start-up login against the real sonocloud and sonoprobe.
 # With a cloud URL configured and no --pin, sonoterm opens the login screen
 # first; after the login the live screen opens on the permitted scanner.
-# o logs out (after a y) and the login screen comes back.  A scanner the
-# user is not permitted is refused on screen with the reason, and closing
-# the login screen quits.
+# o logs out (after a y) and the login screen comes back, as does F2 on the
+# lock screen.  A scanner the user is not permitted is refused on screen
+# with the reason, and closing the login screen quits.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/link_common.sh"
 . "$top_srcdir/tests/integration/store_common.sh"
@@ -79,6 +79,12 @@ check "logout revoked the token on the cloud" wait_for_line "$SCREEN_LOG" 5 'ana
 check "station has no login after the logout" sh -c "! '$SONOTERM' upload --config '$STATION_CONF' --data-dir '$STATION' >/dev/null 2>&1"
 type_login
 check "login again opens the live screen" wait_pane 'Link +connected' 60
+tmx send-keys -t login l
+check "l locks the live screen" wait_pane 'The station is locked' 5
+tmx send-keys -t login F2
+check "F2 on the lock logs out to the login screen" wait_pane 'Log in to the cloud' 20
+type_login
+check "login after the lock's logout opens the live screen" wait_pane 'Link +connected' 60
 tmx send-keys -t login q
 check "q on the live screen quits" wait_pane 'EXIT=0' 15
 
