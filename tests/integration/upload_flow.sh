@@ -91,10 +91,16 @@ station login --user "$USER_NAME" --password-file "$PW_FILE" >/dev/null
 check "a revoked scanner is refused after the next login (exit 3)" test $? -eq 3
 check "the refusal says the user is not permitted any scanner" \
 	grep -q "not permitted any scanner" "$TEST_TMP/capture.err"
-XDG_STATE_HOME="$TEST_TMP/state" "$SONOTERM" --scanner "127.0.0.1:$PROBE_PORT" \
-	--config "$STATION_CONF" --data-dir "$STATION" </dev/null >/dev/null 2>"$TEST_TMP/live.err"
-check "the live view refuses the revoked scanner too (exit 3)" test $? -eq 3
-check "the live view explains the refusal" grep -q "not permitted any scanner" "$TEST_TMP/live.err"
+# The live view shows the same refusal on screen, in place of the image.
+TMUX_TARGET=refused
+. "$top_srcdir/tests/integration/tmux_lib.sh"
+tmx new-session -d -s refused -x 120 -y 30 \
+	"XDG_STATE_HOME='$TEST_TMP/state' '$SONOTERM' --scanner 127.0.0.1:$PROBE_PORT \
+	--config '$STATION_CONF' --data-dir '$STATION'; echo EXIT=\$?; sleep 60"
+check "the live view refuses the revoked scanner too" wait_pane 'cannot open on this scanner' 60
+check "the live view explains the refusal" wait_pane 'not permitted any scanner' 5
+tmx send-keys -t refused F10
+check "the refused live view quits on F10" wait_pane 'EXIT=0' 15
 "$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 2 \
 	--patient "$TEST_TMP/patient" --data-dir "$STATION" >/dev/null 2>>"$STATION_LOG"
 check "the direct --scanner/--pin mode stays available" test $? -eq 0
