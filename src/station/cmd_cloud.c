@@ -94,6 +94,16 @@ int cloud_cli_exit_code(enum cloud_error_kind kind, int rc)
 	}
 }
 
+int cloud_cli_setup(const char *command, const char *config_path, struct config *cfg,
+	struct uploader_options *opt)
+{
+	int rc = cloud_cli_load_config(command, config_path, cfg);
+
+	if (rc == EXIT_OK)
+		rc = cloud_cli_options(command, cfg, opt);
+	return rc;
+}
+
 /* Reads one line from f into out without its line end.  Returns its
  * length, -1 when empty or longer than outlen - 2 bytes, or -2 when it
  * contains a NUL byte, which fgets would silently cut the password at. */

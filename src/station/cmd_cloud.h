@@ -23,6 +23,11 @@ int cloud_cli_load_config(const char *command, const char *path, struct config *
 int cloud_cli_options(const char *command, const struct config *cfg,
 	struct uploader_options *opt);
 
+/* Loads the configuration as cloud_cli_load_config does, then reads its
+ * [cloud] and [upload] keys into opt: the start of every cloud command. */
+int cloud_cli_setup(const char *command, const char *config_path, struct config *cfg,
+	struct uploader_options *opt);
+
 /* Reads a password line from path, or from standard input when path is
  * NULL (echo off on a terminal).  The caller wipes out. */
 int cloud_cli_read_password(const char *command, const char *path, char *out, size_t outlen);

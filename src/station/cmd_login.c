@@ -216,9 +216,7 @@ int cmd_login(int argc, char **argv)
 	if (rc == EXIT_OK && o.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	if (rc == EXIT_OK)
-		rc = cloud_cli_load_config(LOGIN_COMMAND, o.config_path, &cfg);
-	if (rc == EXIT_OK)
-		rc = cloud_cli_options(LOGIN_COMMAND, &cfg, &opt);
+		rc = cloud_cli_setup(LOGIN_COMMAND, o.config_path, &cfg, &opt);
 	if (rc == EXIT_OK)
 		rc = resolve_cloud(&o, &opt.cloud);
 	if (rc == EXIT_OK)
@@ -283,9 +281,7 @@ int cmd_logout(int argc, char **argv)
 				"the cloud could not revoke the token.\n");
 		return rc;
 	}
-	rc = cloud_cli_load_config(LOGOUT_COMMAND, o.config_path, &cfg);
-	if (rc == EXIT_OK)
-		rc = cloud_cli_options(LOGOUT_COMMAND, &cfg, &opt);
+	rc = cloud_cli_setup(LOGOUT_COMMAND, o.config_path, &cfg, &opt);
 	if (rc == EXIT_OK)
 		rc = store_cli_open(LOGOUT_COMMAND, &o.store, 0, &s, NULL);
 	if (rc != EXIT_OK)

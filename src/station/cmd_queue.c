@@ -117,9 +117,7 @@ int cmd_queue(int argc, char **argv)
 			queue_usage(stdout);
 		return rc;
 	}
-	rc = cloud_cli_load_config(QUEUE_COMMAND, o.config_path, &cfg);
-	if (rc == EXIT_OK)
-		rc = cloud_cli_options(QUEUE_COMMAND, &cfg, &opt);
+	rc = cloud_cli_setup(QUEUE_COMMAND, o.config_path, &cfg, &opt);
 	if (rc == EXIT_OK)
 		rc = store_cli_open(QUEUE_COMMAND, &o.store, 1, &s, NULL);
 	if (rc == EXIT_OK)

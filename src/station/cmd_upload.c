@@ -279,9 +279,7 @@ int cmd_upload(int argc, char **argv)
 	if (rc == EXIT_OK && o.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	if (rc == EXIT_OK)
-		rc = cloud_cli_load_config(UPLOAD_COMMAND, o.config_path, &cfg);
-	if (rc == EXIT_OK)
-		rc = cloud_cli_options(UPLOAD_COMMAND, &cfg, &opt);
+		rc = cloud_cli_setup(UPLOAD_COMMAND, o.config_path, &cfg, &opt);
 	if (rc == EXIT_OK)
 		rc = store_cli_open(UPLOAD_COMMAND, &o.store, 0, &s, NULL);
 	if (rc == EXIT_OK)
