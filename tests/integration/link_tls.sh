@@ -35,8 +35,11 @@ track $!
 "$SONOTERM" link-test --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 60 \
 	>"$TEST_TMP/ltsilent.out" 2>"$TEST_TMP/ltsilent.err"
 check "link-test exits 0 next to a silent client" test $? -eq 0
+# The probe sends 30 fps; a link stalled by the silent client's 5 s handshake
+# timeout would take over 7 s for 60 frames, so 20 fps tells the two apart
+# with room for a loaded machine.
 check "frame rate holds next to a silent client" \
-	awk '/^frames per second: / { exit !($4 >= 25) }' "$TEST_TMP/ltsilent.out"
+	awk '/^frames per second: / { exit !($4 >= 20) }' "$TEST_TMP/ltsilent.out"
 check "probe drops the silent client after 5 s" \
 	wait_for_line "$TEST_TMP/us1.err" 10 'TLS handshake timed out after 5000 ms'
 
