@@ -1,6 +1,10 @@
-/* Shared command-line helpers: version text, usage errors, HOST:PORT. */
+/* Shared command-line helpers: version text, usage errors, HOST:PORT,
+ * counts and stop signals. */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,4 +61,49 @@ int cli_parse_hostport(const char *s, char *host, size_t hostlen, unsigned *port
 	host[end - start] = '\0';
 	*port = (unsigned)p;
 	return SONO_OK;
+}
+
+int cli_check_no_operands(const char *program, int argc, char **argv)
+{
+	if (optind >= argc)
+		return EXIT_OK;
+	cli_usage_error(program, "unexpected argument '%s'", argv[optind]);
+	return EXIT_USAGE;
+}
+
+int cli_parse_count(const char *arg, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(arg, &end, 10);
+	if (errno || *end || arg[0] == '\0' || arg[0] == '-' || value == 0 || value > max)
+		return SONO_EINVAL;
+	*out = value;
+	return SONO_OK;
+}
+
+static volatile sig_atomic_t stop_signalled;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_signalled = 1;
+}
+
+void cli_catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_stop_requested(void)
+{
+	return stop_signalled;
 }

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +23,8 @@
 
 struct capture_options {
 	struct scanner_config cfg;
-	struct store_cli store;
+	struct store_cli cli;
 	const char *patient_path;
-	const char *log_path;
 	const char *preset;
 	unsigned long frames;
 	unsigned long timeout_s;
@@ -34,14 +32,6 @@ struct capture_options {
 	int have_gain;
 	int need_permit; /* no --pin: use the login's scanner permissions */
 };
-
-static volatile sig_atomic_t capture_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	capture_stop = 1;
-}
 
 static void capture_usage(FILE *out)
 {
@@ -63,31 +53,16 @@ static void capture_usage(FILE *out)
 		"      --preset NAME          exam type recorded with the exam (default none)\n"
 		"      --gain DB              set the scanner's gain in dB before recording\n"
 		"      --timeout SECONDS      give up after this long (default %d)\n"
-		"      --data-dir DIR         station database folder\n"
+		STORE_CLI_HELP_DATA_DIR
 		"                             (default $XDG_DATA_HOME/sonoterm)\n"
-		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
-		"      --log FILE             write the log to FILE instead of stderr\n"
-		"  -v, --verbose              log more detail\n"
-		"  -h, --help                 show this help and exit\n"
+		STORE_CLI_HELP_PASSPHRASE_FILE
+		STORE_CLI_HELP_LOG_VERBOSE_HELP
 		"\n"
 		"Patient data is read only from the file, never from the command line, where\n"
 		"other users of the machine could see it.\n"
 		"Exit status: 0 success, 1 failure, 2 usage or patient file error, 3 TLS or\n"
 		"pin failure, scanner not permitted or wrong store key, 4 scanner unreachable.\n",
 		EXAM_CINE_MAX_FRAMES, CAPTURE_DEFAULT_TIMEOUT_S);
-}
-
-static int parse_number(const char *arg, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long value;
-
-	errno = 0;
-	value = strtoul(arg, &end, 10);
-	if (errno || *end || arg[0] == '\0' || arg[0] == '-' || value == 0 || value > max)
-		return SONO_EINVAL;
-	*out = value;
-	return SONO_OK;
 }
 
 static int parse_gain(const char *arg, struct capture_options *o)
@@ -138,24 +113,23 @@ static int parse_options(int argc, char **argv, struct capture_options *o, int *
 		{ "scanner", required_argument, NULL, 's' }, { "pin", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' }, { "patient", required_argument, NULL, 'P' },
 		{ "preset", required_argument, NULL, 'r' }, { "gain", required_argument, NULL, 'g' },
-		{ "timeout", required_argument, NULL, 't' }, { "data-dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'k' },
-		{ "log", required_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
+		{ "timeout", required_argument, NULL, 't' }, STORE_CLI_LONGOPTS_STORE,
+		STORE_CLI_LONGOPT_LOG, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *scanner = NULL, *pin = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((c = store_cli_getopt(argc, argv, "vh", longopts, &o->cli)) != -1) {
 		switch (c) {
 		case 's': scanner = optarg; break;
 		case 'p': pin = optarg; break;
 		case 'n':
-			if (parse_number(optarg, EXAM_CINE_MAX_FRAMES, &o->frames) != 0)
+			if (cli_parse_count(optarg, EXAM_CINE_MAX_FRAMES, &o->frames) != 0)
 				goto bad_number;
 			break;
 		case 't':
-			if (parse_number(optarg, 86400, &o->timeout_s) != 0)
+			if (cli_parse_count(optarg, 86400, &o->timeout_s) != 0)
 				goto bad_number;
 			break;
 		case 'g':
@@ -164,11 +138,11 @@ static int parse_options(int argc, char **argv, struct capture_options *o, int *
 			break;
 		case 'P': o->patient_path = optarg; break;
 		case 'r': o->preset = optarg; break;
-		case 'd': o->store.data_dir = optarg; break;
-		case 'k': o->store.passphrase_file = optarg; break;
-		case 'l': o->log_path = optarg; break;
 		case 'v': log_set_level(LOG_LEVEL_INFO); break;
-		case 'h': *help = 1; return EXIT_OK;
+		case 'h':
+			capture_usage(stdout);
+			*help = 1;
+			return EXIT_OK;
 		default:
 			cli_usage_error(CAPTURE_COMMAND, "invalid option");
 			return EXIT_USAGE;
@@ -234,7 +208,7 @@ static int next_frame(struct capture_run *r, struct frame *f)
 {
 	struct scanner_stats st;
 
-	while (!capture_stop && now_ms() < r->deadline_ms) {
+	while (!cli_stop_requested() && now_ms() < r->deadline_ms) {
 		if (mailbox_take(r->mb, f, 100) == 1)
 			return 1;
 		scanner_get_stats(r->scanner, &st);
@@ -251,7 +225,7 @@ static int link_failure(struct capture_run *r)
 
 	scanner_get_stats(r->scanner, &st);
 	fprintf(stderr, CAPTURE_COMMAND ": %lu of %lu frames recorded; %s\n", r->stored,
-		r->o->frames, capture_stop ? "interrupted by a signal" :
+		r->o->frames, cli_stop_requested() ? "interrupted by a signal" :
 		st.last_error[0] ? st.last_error : "timed out waiting for frames");
 	if (st.state == SCANNER_FAILED && st.error_kind == SCANNER_ERROR_SECURITY)
 		return EXIT_SECURITY;
@@ -359,17 +333,6 @@ static int capture_permit(struct store *s, struct scanner_config *cfg)
 	return rc == SONO_ESTATE || rc == SONO_EAUTH ? EXIT_SECURITY : EXIT_FAILURE_RUN;
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_options o = { .timeout_s = CAPTURE_DEFAULT_TIMEOUT_S };
@@ -383,22 +346,19 @@ int cmd_capture(int argc, char **argv)
 	o.cfg.stop_on_connect_error = 1;
 	patient_init(&p);
 	rc = parse_options(argc, argv, &o, &help);
-	if (rc != EXIT_OK || help) {
-		if (help)
-			capture_usage(stdout);
+	if (rc != EXIT_OK || help)
 		return rc;
-	}
-	rc = store_cli_log(CAPTURE_COMMAND, o.log_path);
+	rc = store_cli_log(CAPTURE_COMMAND, o.cli.log_path);
 	if (rc == EXIT_OK)
 		rc = load_patient(o.patient_path, &p);
 	if (rc == EXIT_OK)
-		rc = store_cli_open(CAPTURE_COMMAND, &o.store, 1, &r.store, NULL);
+		rc = store_cli_open(CAPTURE_COMMAND, &o.cli, 1, &r.store, NULL);
 	if (rc == EXIT_OK && o.need_permit)
 		rc = capture_permit(r.store, &o.cfg);
 	if (rc != EXIT_OK)
 		goto out;
 
-	install_signals();
+	cli_catch_stop_signals();
 	r.mb = mailbox_new();
 	if (!r.mb || scanner_start(&r.scanner, &o.cfg, r.mb) != 0) {
 		fprintf(stderr, CAPTURE_COMMAND ": cannot start the scanner client\n");

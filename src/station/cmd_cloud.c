@@ -104,6 +104,18 @@ int cloud_cli_setup(const char *command, const char *config_path, struct config 
 	return rc;
 }
 
+int cloud_cli_start(const char *command, const struct store_cli *cli, int verbose,
+	struct config *cfg, struct uploader_options *opt)
+{
+	int rc = store_cli_log(command, cli->log_path);
+
+	if (rc == EXIT_OK && verbose)
+		log_set_level(LOG_LEVEL_DEBUG);
+	if (rc == EXIT_OK)
+		rc = cloud_cli_setup(command, cli->config_path, cfg, opt);
+	return rc;
+}
+
 /* Reads one line from f into out without its line end.  Returns its
  * length, -1 when empty or longer than outlen - 2 bytes, or -2 when it
  * contains a NUL byte, which fgets would silently cut the password at. */

@@ -9,6 +9,7 @@
 
 #include "sono/config.h"
 #include "station/cloud_client.h"
+#include "station/store_cli.h"
 #include "station/uploader.h"
 
 /* Longest password accepted, in bytes. */
@@ -27,6 +28,12 @@ int cloud_cli_options(const char *command, const struct config *cfg,
  * [cloud] and [upload] keys into opt: the start of every cloud command. */
 int cloud_cli_setup(const char *command, const char *config_path, struct config *cfg,
 	struct uploader_options *opt);
+
+/* Opens the log at cli->log_path (at debug level when verbose), then runs
+ * cloud_cli_setup() on cli->config_path: the start of the cloud commands
+ * that log. */
+int cloud_cli_start(const char *command, const struct store_cli *cli, int verbose,
+	struct config *cfg, struct uploader_options *opt);
 
 /* Reads a password line from path, or from standard input when path is
  * NULL (echo off on a terminal).  The caller wipes out. */

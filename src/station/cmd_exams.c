@@ -21,8 +21,7 @@
 #define EXAMS_COMMAND "sonoterm exams"
 
 struct exams_options {
-	struct store_cli store;
-	const char *log_path;
+	struct store_cli cli;
 	int show_phi;
 	const char *action;
 	const char *uuid;
@@ -53,12 +52,10 @@ static void exams_usage(FILE *out)
 		"\n"
 		"      --show-phi             list, show: add the patient's name, ID and\n"
 		"                             birth date\n"
-		"      --data-dir DIR         station database folder\n"
+		STORE_CLI_HELP_DATA_DIR
 		"                             (default $XDG_DATA_HOME/sonoterm)\n"
-		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
-		"      --log FILE             write the log to FILE instead of stderr\n"
-		"  -v, --verbose              log more detail\n"
-		"  -h, --help                 show this help and exit\n"
+		STORE_CLI_HELP_PASSPHRASE_FILE
+		STORE_CLI_HELP_LOG_VERBOSE_HELP
 		"\n"
 		"Exit status: 0 success, 1 failure or damage found, 2 usage error,\n"
 		"3 wrong key or passphrase.\n");
@@ -67,21 +64,20 @@ static void exams_usage(FILE *out)
 static int parse_options(int argc, char **argv, struct exams_options *o, int *help)
 {
 	static const struct option longopts[] = {
-		{ "show-phi", no_argument, NULL, 'P' }, { "data-dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'k' },
-		{ "log", required_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
+		{ "show-phi", no_argument, NULL, 'P' }, STORE_CLI_LONGOPTS_STORE,
+		STORE_CLI_LONGOPT_LOG, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((c = store_cli_getopt(argc, argv, "vh", longopts, &o->cli)) != -1) {
 		switch (c) {
 		case 'P': o->show_phi = 1; break;
-		case 'd': o->store.data_dir = optarg; break;
-		case 'k': o->store.passphrase_file = optarg; break;
-		case 'l': o->log_path = optarg; break;
 		case 'v': log_set_level(LOG_LEVEL_INFO); break;
-		case 'h': *help = 1; return EXIT_OK;
+		case 'h':
+			exams_usage(stdout);
+			*help = 1;
+			return EXIT_OK;
 		default:
 			cli_usage_error(EXAMS_COMMAND, "invalid option");
 			return EXIT_USAGE;
@@ -106,11 +102,7 @@ static int parse_options(int argc, char **argv, struct exams_options *o, int *he
 		cli_usage_error(EXAMS_COMMAND, "unknown action '%s'", o->action);
 		return EXIT_USAGE;
 	}
-	if (optind < argc) {
-		cli_usage_error(EXAMS_COMMAND, "unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return cli_check_no_operands(EXAMS_COMMAND, argc, argv);
 }
 
 /* Writes a CLOCK_REALTIME nanosecond time as UTC ISO 8601, or "-" for 0. */
@@ -337,14 +329,11 @@ int cmd_exams(int argc, char **argv)
 	int rc;
 
 	rc = parse_options(argc, argv, &o, &help);
-	if (rc != EXIT_OK || help) {
-		if (help)
-			exams_usage(stdout);
+	if (rc != EXIT_OK || help)
 		return rc;
-	}
-	rc = store_cli_log(EXAMS_COMMAND, o.log_path);
+	rc = store_cli_log(EXAMS_COMMAND, o.cli.log_path);
 	if (rc == EXIT_OK)
-		rc = store_cli_open(EXAMS_COMMAND, &o.store, 0, &s, &missing);
+		rc = store_cli_open(EXAMS_COMMAND, &o.cli, 0, &s, &missing);
 	if (rc != EXIT_OK)
 		return missing && !strcmp(o.action, "list") ? EXIT_OK : rc;
 

@@ -18,14 +18,12 @@
 #define LOGOUT_COMMAND "sonoterm logout"
 
 struct login_options {
-	const char *config_path;
 	const char *cloud;
 	const char *user;
 	const char *pin;
 	const char *ca_file;
 	const char *password_file;
-	const char *log_path;
-	struct store_cli store;
+	struct store_cli cli;
 	int no_offline;
 	int verbose;
 };
@@ -48,13 +46,11 @@ static void login_usage(FILE *out)
 		"      --password-file FILE   read the password from FILE's first line\n"
 		"                             (default: standard input)\n"
 		"      --no-offline           fail instead of logging in offline\n"
-		"      --config FILE          configuration file\n"
+		STORE_CLI_HELP_CONFIG
 		"                             (default $XDG_CONFIG_HOME/sonoterm/sonoterm.conf)\n"
-		"      --data-dir DIR         station database folder\n"
-		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
-		"      --log FILE             write the log to FILE instead of stderr\n"
-		"  -v, --verbose              log more detail\n"
-		"  -h, --help                 show this help and exit\n"
+		STORE_CLI_HELP_DATA_DIR
+		STORE_CLI_HELP_PASSPHRASE_FILE
+		STORE_CLI_HELP_LOG_VERBOSE_HELP
 		"\n"
 		"The password is never taken from the command line.\n"
 		"Exit status: 0 logged in, 1 wrong credentials, locked account or other\n"
@@ -69,16 +65,15 @@ static int parse_login(int argc, char **argv, struct login_options *o, int *help
 		{ "cloud-pin", required_argument, NULL, 'p' },
 		{ "cloud-ca", required_argument, NULL, 'a' },
 		{ "password-file", required_argument, NULL, 'w' },
-		{ "no-offline", no_argument, NULL, 'n' }, { "config", required_argument, NULL, 'f' },
-		{ "data-dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "no-offline", no_argument, NULL, 'n' }, STORE_CLI_LONGOPT_CONFIG,
+		STORE_CLI_LONGOPTS_STORE, STORE_CLI_LONGOPT_LOG,
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((ch = store_cli_getopt(argc, argv, "vh", longopts, &o->cli)) != -1) {
 		switch (ch) {
 		case 'c': o->cloud = optarg; break;
 		case 'u': o->user = optarg; break;
@@ -86,12 +81,11 @@ static int parse_login(int argc, char **argv, struct login_options *o, int *help
 		case 'a': o->ca_file = optarg; break;
 		case 'w': o->password_file = optarg; break;
 		case 'n': o->no_offline = 1; break;
-		case 'f': o->config_path = optarg; break;
-		case 'd': o->store.data_dir = optarg; break;
-		case 'P': o->store.passphrase_file = optarg; break;
-		case 'l': o->log_path = optarg; break;
 		case 'v': o->verbose = 1; break;
-		case 'h': *help = 1; return EXIT_OK;
+		case 'h':
+			login_usage(stdout);
+			*help = 1;
+			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
@@ -207,16 +201,9 @@ int cmd_login(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	rc = parse_login(argc, argv, &o, &help);
-	if (rc != EXIT_OK || help) {
-		if (help)
-			login_usage(stdout);
+	if (rc != EXIT_OK || help)
 		return rc;
-	}
-	rc = store_cli_log(LOGIN_COMMAND, o.log_path);
-	if (rc == EXIT_OK && o.verbose)
-		log_set_level(LOG_LEVEL_DEBUG);
-	if (rc == EXIT_OK)
-		rc = cloud_cli_setup(LOGIN_COMMAND, o.config_path, &cfg, &opt);
+	rc = cloud_cli_start(LOGIN_COMMAND, &o.cli, o.verbose, &cfg, &opt);
 	if (rc == EXIT_OK)
 		rc = resolve_cloud(&o, &opt.cloud);
 	if (rc == EXIT_OK)
@@ -224,7 +211,7 @@ int cmd_login(int argc, char **argv)
 			sizeof(password));
 	if (rc != EXIT_OK)
 		goto out;
-	rc = store_cli_open(LOGIN_COMMAND, &o.store, 1, &s, NULL);
+	rc = store_cli_open(LOGIN_COMMAND, &o.cli, 1, &s, NULL);
 	if (rc == EXIT_OK)
 		rc = run_login(&o, &cfg, &opt.cloud, s, password);
 
@@ -235,30 +222,35 @@ out:
 	return rc;
 }
 
+static void logout_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sonoterm logout [--config FILE] [--data-dir DIR]\n"
+		"                       [--passphrase-file FILE]\n"
+		"Revoke the session token on the cloud and end the station's login.\n"
+		"Exit status: 0 logged out, 2 usage error, 4 logged out on the station but\n"
+		"the cloud could not revoke the token.\n");
+}
+
 static int parse_logout(int argc, char **argv, struct login_options *o, int *help)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'f' }, { "data-dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
+		STORE_CLI_LONGOPT_CONFIG, STORE_CLI_LONGOPTS_STORE,
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = store_cli_getopt(argc, argv, "h", longopts, &o->cli)) != -1) {
 		switch (ch) {
-		case 'f': o->config_path = optarg; break;
-		case 'd': o->store.data_dir = optarg; break;
-		case 'P': o->store.passphrase_file = optarg; break;
-		case 'h': *help = 1; return EXIT_OK;
+		case 'h':
+			logout_usage(stdout);
+			*help = 1;
+			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error(LOGOUT_COMMAND, "unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return cli_check_no_operands(LOGOUT_COMMAND, argc, argv);
 }
 
 int cmd_logout(int argc, char **argv)
@@ -272,18 +264,11 @@ int cmd_logout(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	rc = parse_logout(argc, argv, &o, &help);
-	if (rc != EXIT_OK || help) {
-		if (help)
-			printf("Usage: sonoterm logout [--config FILE] [--data-dir DIR]\n"
-				"                       [--passphrase-file FILE]\n"
-				"Revoke the session token on the cloud and end the station's login.\n"
-				"Exit status: 0 logged out, 2 usage error, 4 logged out on the station but\n"
-				"the cloud could not revoke the token.\n");
+	if (rc != EXIT_OK || help)
 		return rc;
-	}
-	rc = cloud_cli_setup(LOGOUT_COMMAND, o.config_path, &cfg, &opt);
+	rc = cloud_cli_setup(LOGOUT_COMMAND, o.cli.config_path, &cfg, &opt);
 	if (rc == EXIT_OK)
-		rc = store_cli_open(LOGOUT_COMMAND, &o.store, 0, &s, NULL);
+		rc = store_cli_open(LOGOUT_COMMAND, &o.cli, 0, &s, NULL);
 	if (rc != EXIT_OK)
 		goto out;
 	rc = session_logout(s, &opt.cloud, err, sizeof(err));

@@ -20,9 +20,8 @@
 #define QUEUE_COMMAND "sonoterm queue"
 
 struct queue_options {
-	const char *config_path;
 	const char *theme;
-	struct store_cli store;
+	struct store_cli cli;
 };
 
 static void queue_usage(FILE *out)
@@ -32,9 +31,9 @@ static void queue_usage(FILE *out)
 		"Show the exam queue while the uploader sends it to the cloud, with the\n"
 		"login screen (F2) and the idle lock.\n"
 		"\n"
-		"      --config FILE          configuration file\n"
-		"      --data-dir DIR         station database folder\n"
-		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
+		STORE_CLI_HELP_CONFIG
+		STORE_CLI_HELP_DATA_DIR
+		STORE_CLI_HELP_PASSPHRASE_FILE
 		"      --theme NAME           colour theme\n"
 		"  -h, --help                 show this help and exit\n");
 }
@@ -42,29 +41,24 @@ static void queue_usage(FILE *out)
 static int parse_queue(int argc, char **argv, struct queue_options *o, int *help)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'f' }, { "data-dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
+		STORE_CLI_LONGOPT_CONFIG, STORE_CLI_LONGOPTS_STORE,
 		{ "theme", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = store_cli_getopt(argc, argv, "h", longopts, &o->cli)) != -1) {
 		switch (ch) {
-		case 'f': o->config_path = optarg; break;
-		case 'd': o->store.data_dir = optarg; break;
-		case 'P': o->store.passphrase_file = optarg; break;
 		case 't': o->theme = optarg; break;
-		case 'h': *help = 1; return EXIT_OK;
+		case 'h':
+			queue_usage(stdout);
+			*help = 1;
+			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error(QUEUE_COMMAND, "unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return cli_check_no_operands(QUEUE_COMMAND, argc, argv);
 }
 
 /* Runs the shell with the queue screen, and the login screen on top when
@@ -112,16 +106,13 @@ int cmd_queue(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	rc = parse_queue(argc, argv, &o, &help);
-	if (rc != EXIT_OK || help) {
-		if (help)
-			queue_usage(stdout);
+	if (rc != EXIT_OK || help)
 		return rc;
-	}
-	rc = cloud_cli_setup(QUEUE_COMMAND, o.config_path, &cfg, &opt);
+	rc = cloud_cli_setup(QUEUE_COMMAND, o.cli.config_path, &cfg, &opt);
 	if (rc == EXIT_OK)
-		rc = store_cli_open(QUEUE_COMMAND, &o.store, 1, &s, NULL);
+		rc = store_cli_open(QUEUE_COMMAND, &o.cli, 1, &s, NULL);
 	if (rc == EXIT_OK)
-		rc = store_cli_open(QUEUE_COMMAND, &o.store, 0, &worker, NULL);
+		rc = store_cli_open(QUEUE_COMMAND, &o.cli, 0, &worker, NULL);
 	if (rc == EXIT_OK && uploader_new(&u, worker, &opt) < 0) {
 		fprintf(stderr, QUEUE_COMMAND ": out of memory\n");
 		rc = EXIT_FAILURE_RUN;

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,9 +21,7 @@
 #define UPLOAD_POLL_MS 250
 
 struct upload_options {
-	const char *config_path;
-	const char *log_path;
-	struct store_cli store;
+	struct store_cli cli;
 	int wait;
 	int retry_failed;
 	int verbose;
@@ -38,14 +35,6 @@ struct queue_counts {
 	int print_failures;
 };
 
-static volatile sig_atomic_t upload_interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	upload_interrupted = 1;
-}
-
 static void upload_usage(FILE *out)
 {
 	fprintf(out,
@@ -58,12 +47,10 @@ static void upload_usage(FILE *out)
 		"                             empty or only exams that need the operator remain\n"
 		"      --retry-failed         queue exams that failed for good or were held\n"
 		"                             once more\n"
-		"      --config FILE          configuration file\n"
-		"      --data-dir DIR         station database folder\n"
-		"      --passphrase-file FILE read the store passphrase from FILE's first line\n"
-		"      --log FILE             write the log to FILE instead of stderr\n"
-		"  -v, --verbose              log more detail\n"
-		"  -h, --help                 show this help and exit\n"
+		STORE_CLI_HELP_CONFIG
+		STORE_CLI_HELP_DATA_DIR
+		STORE_CLI_HELP_PASSPHRASE_FILE
+		STORE_CLI_HELP_LOG_VERBOSE_HELP
 		"\n"
 		"Exit status: 0 the queue is empty, 1 exams remain or failed, 2 usage error,\n"
 		"3 cloud certificate mismatch, 4 cloud unreachable.\n");
@@ -73,32 +60,26 @@ static int parse_upload(int argc, char **argv, struct upload_options *o, int *he
 {
 	static const struct option longopts[] = {
 		{ "wait", no_argument, NULL, 'W' }, { "retry-failed", no_argument, NULL, 'R' },
-		{ "config", required_argument, NULL, 'f' }, { "data-dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		STORE_CLI_LONGOPT_CONFIG, STORE_CLI_LONGOPTS_STORE, STORE_CLI_LONGOPT_LOG,
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((ch = store_cli_getopt(argc, argv, "vh", longopts, &o->cli)) != -1) {
 		switch (ch) {
 		case 'W': o->wait = 1; break;
 		case 'R': o->retry_failed = 1; break;
-		case 'f': o->config_path = optarg; break;
-		case 'd': o->store.data_dir = optarg; break;
-		case 'P': o->store.passphrase_file = optarg; break;
-		case 'l': o->log_path = optarg; break;
 		case 'v': o->verbose = 1; break;
-		case 'h': *help = 1; return EXIT_OK;
+		case 'h':
+			upload_usage(stdout);
+			*help = 1;
+			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error(UPLOAD_COMMAND, "unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return cli_check_no_operands(UPLOAD_COMMAND, argc, argv);
 }
 
 static int count_job(const struct uploader_job *job, void *arg)
@@ -184,22 +165,11 @@ static void wait_for_queue(struct uploader *u, struct store *s, unsigned max_att
 			printed = 1;
 			last = st;
 		}
-		if (upload_interrupted || st.halt == UPLOADER_HALT_LOGIN ||
+		if (cli_stop_requested() || st.halt == UPLOADER_HALT_LOGIN ||
 		    st.halt == UPLOADER_HALT_CERTIFICATE || q.waiting == 0)
 			break;
 	}
 	uploader_request_stop(u);
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* Fills the cloud URL from the login when the configuration has none. */
@@ -244,7 +214,7 @@ static int run_upload(const struct upload_options *o, struct uploader_options *o
 		fprintf(stderr, UPLOAD_COMMAND ": out of memory\n");
 		return EXIT_FAILURE_RUN;
 	}
-	install_signals();
+	cli_catch_stop_signals();
 	if (o->wait && uploader_start(u) == 0)
 		wait_for_queue(u, s, opt->max_attempts);
 	else
@@ -255,7 +225,7 @@ static int run_upload(const struct upload_options *o, struct uploader_options *o
 	rc = finish(&st, s, opt->max_attempts);
 	if (rc == EXIT_FAILURE_RUN && st.last_kind == CLOUD_ERR_UNREACHABLE)
 		rc = EXIT_UNAVAILABLE;
-	if (upload_interrupted)
+	if (cli_stop_requested())
 		rc = EXIT_FAILURE_RUN;
 	return rc;
 }
@@ -270,20 +240,13 @@ int cmd_upload(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	rc = parse_upload(argc, argv, &o, &help);
-	if (rc != EXIT_OK || help) {
-		if (help)
-			upload_usage(stdout);
+	if (rc != EXIT_OK || help)
 		return rc;
-	}
-	rc = store_cli_log(UPLOAD_COMMAND, o.log_path);
-	if (rc == EXIT_OK && o.verbose)
-		log_set_level(LOG_LEVEL_DEBUG);
+	rc = cloud_cli_start(UPLOAD_COMMAND, &o.cli, o.verbose, &cfg, &opt);
 	if (rc == EXIT_OK)
-		rc = cloud_cli_setup(UPLOAD_COMMAND, o.config_path, &cfg, &opt);
+		rc = store_cli_open(UPLOAD_COMMAND, &o.cli, 0, &s, NULL);
 	if (rc == EXIT_OK)
-		rc = store_cli_open(UPLOAD_COMMAND, &o.store, 0, &s, NULL);
-	if (rc == EXIT_OK)
-		rc = store_cli_open(UPLOAD_COMMAND, &o.store, 0, &worker, NULL);
+		rc = store_cli_open(UPLOAD_COMMAND, &o.cli, 0, &worker, NULL);
 	if (rc == EXIT_OK)
 		rc = run_upload(&o, &opt, s, worker);
 	store_close(worker);

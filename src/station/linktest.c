@@ -74,19 +74,6 @@ static void linktest_usage(FILE *out)
 		LINKTEST_DEFAULT_FRAMES, LINKTEST_DEFAULT_TIMEOUT_S);
 }
 
-static int parse_count(const char *arg, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long value;
-
-	errno = 0;
-	value = strtoul(arg, &end, 10);
-	if (errno || *end || arg[0] == '\0' || arg[0] == '-' || value == 0 || value > max)
-		return SONO_EINVAL;
-	*out = value;
-	return 0;
-}
-
 /* Parses the command line.  Returns 0, or EXIT_USAGE after printing why. */
 static int parse_options(int argc, char **argv, struct linktest_options *o, int *help)
 {
@@ -107,11 +94,11 @@ static int parse_options(int argc, char **argv, struct linktest_options *o, int 
 		case 'p': pin = optarg; break;
 		case 'S': snprintf(o->cfg.serial, sizeof(o->cfg.serial), "%s", optarg); break;
 		case 'n':
-			if (parse_count(optarg, 1000000, &o->frames) < 0)
+			if (cli_parse_count(optarg, 1000000, &o->frames) < 0)
 				goto bad_number;
 			break;
 		case 't':
-			if (parse_count(optarg, 86400, &o->timeout_s) < 0)
+			if (cli_parse_count(optarg, 86400, &o->timeout_s) < 0)
 				goto bad_number;
 			break;
 		case 'd': o->dump_dir = optarg; break;
@@ -122,14 +109,15 @@ static int parse_options(int argc, char **argv, struct linktest_options *o, int 
 			o->cfg.stop_on_connect_error = 0;
 			break;
 		case 'v': log_set_level(LOG_LEVEL_INFO); break;
-		case 'h': *help = 1; return 0;
+		case 'h':
+			linktest_usage(stdout);
+			*help = 1;
+			return 0;
 		default: goto usage;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error("sonoterm link-test", "unexpected argument '%s'", argv[optind]);
+	if (cli_check_no_operands("sonoterm link-test", argc, argv) != EXIT_OK)
 		return EXIT_USAGE;
-	}
 	if (!scanner || cli_parse_hostport(scanner, o->cfg.host, sizeof(o->cfg.host), &o->cfg.port) < 0) {
 		cli_usage_error("sonoterm link-test", "--scanner HOST:PORT is missing or invalid");
 		return EXIT_USAGE;
@@ -279,11 +267,8 @@ int cmd_link_test(int argc, char **argv)
 	o.cfg.stop_on_security_error = 1;
 	o.cfg.stop_on_connect_error = 1;
 	rc = parse_options(argc, argv, &o, &help);
-	if (rc || help) {
-		if (help)
-			linktest_usage(stdout);
+	if (rc || help)
 		return rc;
-	}
 	if (o.dump_dir && check_dump_dir(o.dump_dir))
 		return EXIT_USAGE;
 	if (o.timeout_s == 0)

@@ -22,6 +22,7 @@ struct lock_view {
 	char password[SCREEN_PASSWORD_MAX + 1];
 	size_t len;
 	char message[160];
+	int message_is_error;
 };
 
 static const char lock_help[] =
@@ -105,20 +106,28 @@ static void lock_draw(struct ui *ui, void *state, WINDOW *win)
 	for (i = 0; i < l->len; i++)
 		waddch(win, '*');
 	if (l->message[0] != '\0') {
-		wattrset(win, (attr_t)theme_attr(ui_theme(ui), THEME_ERROR));
+		wattrset(win, (attr_t)theme_attr(ui_theme(ui), l->message_is_error ? THEME_ERROR :
+			THEME_BODY));
 		mvwprintw(win, row + 6, 2, "%.*s", getmaxx(win) - 4, l->message);
 		wattrset(win, A_NORMAL);
 	}
 }
 
-static int lock_unlock(struct lock_view *l)
+static int lock_unlock(struct ui *ui, struct lock_view *l)
 {
 	int rc;
 
+	/* session_unlock() runs the verifier's PBKDF2 (SESSION_VERIFIER_ITERATIONS
+	 * for new verifiers) on the UI thread, so the message is drawn first. */
+	snprintf(l->message, sizeof(l->message), "Checking password...");
+	l->message_is_error = 0;
+	ui_refresh(ui);
 	l->password[l->len] = '\0';
 	rc = session_unlock(l->policy->store, l->password);
 	crypto_wipe(l->password, sizeof(l->password));
 	l->len = 0;
+	ui_drop_pending_enter(ui);
+	l->message_is_error = 1;
 	if (rc == 0) {
 		LOG_NOTICE("screen unlocked by %s", l->user);
 		return UI_ACT_POP | UI_ACT_FULL | UI_ACT_HANDLED;
@@ -142,7 +151,7 @@ static int lock_key(struct ui *ui, void *state, int key)
 	if (key == KEY_F(2))
 		return lock_logout(ui, l->policy) | UI_ACT_HANDLED;
 	if (key == '\n' || key == '\r' || key == KEY_ENTER)
-		return lock_unlock(l);
+		return lock_unlock(ui, l);
 	if ((key == KEY_BACKSPACE || key == 127 || key == 8) && l->len > 0)
 		l->password[--l->len] = '\0';
 	else if (key >= 32 && key < 256 && key != 127 && l->len < sizeof(l->password) - 1)

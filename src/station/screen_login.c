@@ -15,6 +15,7 @@
 enum login_field { FIELD_URL, FIELD_USER, FIELD_PASSWORD, FIELD_COUNT };
 
 struct login_view {
+	struct ui *ui;
 	struct store *s;
 	struct cloud_options cloud;
 	char user[STORE_CLOUD_NAME_MAX];
@@ -100,18 +101,48 @@ static void describe_failure(struct login_view *l, int rc, const struct cloud_re
 	l->message_is_error = 1;
 }
 
+/* Writes the cloud's host and port from its URL to out, sanitised. */
+static void cloud_host(const char *url, char *out, size_t outlen)
+{
+	static const char scheme[] = "https://";
+
+	if (strncmp(url, scheme, sizeof(scheme) - 1) == 0)
+		url += sizeof(scheme) - 1;
+	sanitize_str(url, out, outlen);
+}
+
+/* Shows what the login waits for before the step blocks the UI thread. */
+static void show_login_step(void *arg, enum session_step step)
+{
+	struct login_view *l = arg;
+	char host[CLOUD_URL_MAX];
+
+	if (step == SESSION_STEP_CLOUD) {
+		cloud_host(l->cloud.url, host, sizeof(host));
+		snprintf(l->message, sizeof(l->message), "Checking password: contacting the cloud "
+			"at %.200s...", host);
+	} else {
+		snprintf(l->message, sizeof(l->message), "Checking password against the offline "
+			"login, because the cloud cannot be reached...");
+	}
+	l->message_is_error = 0;
+	ui_refresh(l->ui);
+}
+
 static int login_submit(struct ui *ui, struct login_view *l)
 {
+	const struct session_progress progress = { show_login_step, l };
 	struct store_cloud_session sess;
 	struct cloud_result res;
 	char err[CLOUD_MESSAGE_MAX + 64];
 	int rc;
 
-	snprintf(l->message, sizeof(l->message), "Logging in...");
-	l->message_is_error = 0;
-	rc = session_login(l->s, &l->cloud, l->user, l->password, 1, &sess, &res, err, sizeof(err));
+	rc = session_login(l->s, &l->cloud, l->user, l->password, 1, &progress, &sess, &res, err,
+		sizeof(err));
 	crypto_wipe(l->password, sizeof(l->password));
+	ui_drop_pending_enter(ui);
 	if (rc < 0) {
+		LOG_NOTICE("login on the login screen failed: %s", sono_strerror(rc));
 		describe_failure(l, rc, &res, err);
 		l->field = FIELD_PASSWORD;
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
@@ -124,10 +155,11 @@ static int login_submit(struct ui *ui, struct login_view *l)
 
 /* Asks the cloud to mail a reset link.  The cloud returns 202 whether or
  * not the account exists, so the message does not tell either. */
-static int login_forgot(struct login_view *l)
+static int login_forgot(struct ui *ui, struct login_view *l)
 {
 	struct cloud_client *c = NULL;
 	struct cloud_result res;
+	char host[CLOUD_URL_MAX];
 	char err[512];
 	json_t *body;
 	int rc;
@@ -137,10 +169,16 @@ static int login_forgot(struct login_view *l)
 		l->message_is_error = 1;
 		return UI_ACT_REDRAW | UI_ACT_HANDLED;
 	}
+	cloud_host(l->cloud.url, host, sizeof(host));
+	snprintf(l->message, sizeof(l->message), "Requesting a reset link from the cloud at "
+		"%.200s...", host);
+	l->message_is_error = 0;
+	ui_refresh(ui);
 	body = json_pack("{s:s}", "username", l->user);
 	rc = body ? cloud_client_new(&c, &l->cloud, err, sizeof(err)) : SONO_ENOMEM;
 	if (rc == 0)
 		rc = cloud_client_json(c, "POST", "/password-resets", body, NULL, &res);
+	ui_drop_pending_enter(ui);
 	if (rc == 0)
 		snprintf(l->message, sizeof(l->message), "If the account exists, a reset link was "
 			"sent to its e-mail address.");
@@ -189,7 +227,7 @@ static int login_key(struct ui *ui, void *state, int key)
 		}
 		return login_submit(ui, l);
 	case KEY_F(2):
-		return login_forgot(l);
+		return login_forgot(ui, l);
 	case KEY_F(10):
 		return UI_ACT_POP | UI_ACT_FULL | UI_ACT_HANDLED;
 	default:
@@ -226,6 +264,7 @@ void login_screen_push(struct ui *ui, struct store *s, const struct cloud_option
 {
 	struct login_view *l = ui_xcalloc(1, sizeof(*l));
 
+	l->ui = ui;
 	l->s = s;
 	l->cloud = *cloud;
 	l->field = cloud->url[0] ? FIELD_USER : FIELD_URL;

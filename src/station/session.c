@@ -267,9 +267,15 @@ static int login_offline(struct store *s, const char *url, const char *username,
 	return rc;
 }
 
+static void report_step(const struct session_progress *progress, enum session_step step)
+{
+	if (progress != NULL && progress->step != NULL)
+		progress->step(progress->arg, step);
+}
+
 int session_login(struct store *s, const struct cloud_options *opt, const char *username,
-	const char *password, int allow_offline, struct store_cloud_session *out,
-	struct cloud_result *res, char *err, size_t errlen)
+	const char *password, int allow_offline, const struct session_progress *progress,
+	struct store_cloud_session *out, struct cloud_result *res, char *err, size_t errlen)
 {
 	struct cloud_result local;
 	struct store_cloud_session sess;
@@ -283,10 +289,12 @@ int session_login(struct store *s, const struct cloud_options *opt, const char *
 		return SONO_EINVAL;
 	}
 	session_init(&sess, opt->url, username);
+	report_step(progress, SESSION_STEP_CLOUD);
 	rc = login_online(s, opt, username, password, &sess, res, err, errlen);
 	if (rc < 0 && res->kind == CLOUD_ERR_UNREACHABLE && allow_offline) {
 		LOG_NOTICE("cloud unreachable (%s); trying the offline login of %s", res->message,
 			username);
+		report_step(progress, SESSION_STEP_OFFLINE);
 		rc = login_offline(s, opt->url, username, password, &sess, err, errlen);
 	}
 	if (rc == 0) {

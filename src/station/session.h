@@ -34,18 +34,35 @@
 #define SESSION_OFFLINE_DAYS_DEFAULT 7
 #define SESSION_IDLE_LOCK_MINUTES_DEFAULT 5
 
+/* The steps of a login, each of which can take a while.  The online step
+ * waits for the cloud's round trips, up to the connect timeout when the
+ * cloud is unreachable, and both steps run a PBKDF2 of the password
+ * (SESSION_VERIFIER_ITERATIONS for verifiers this station writes). */
+enum session_step {
+	SESSION_STEP_CLOUD,   /* the online login and caching what the cloud returns */
+	SESSION_STEP_OFFLINE, /* the check against the cached offline verifier */
+};
+
+/* A callback that session_login() runs before each step it takes, so a
+ * screen can show what the station is waiting for. */
+struct session_progress {
+	void (*step)(void *arg, enum session_step step);
+	void *arg;
+};
+
 /* Logs username in.  Tries the cloud first; when it is unreachable and
- * allow_offline is set, falls back to the cached verifier.  On success the
- * session is in the store and, when out is not NULL, copied to out (the
- * caller wipes out->token).  res (may be NULL) gets the cloud's response.
+ * allow_offline is set, falls back to the cached verifier.  progress (may
+ * be NULL) is called before each step.  On success the session is in the
+ * store and, when out is not NULL, copied to out (the caller wipes
+ * out->token).  res (may be NULL) gets the cloud's response.
  * Returns 0; SONO_EAUTH for wrong credentials (online or offline);
  * SONO_ESTATE for a locked account, or an offline login outside its window
  * or never cached; SONO_ETLS for a certificate mismatch; SONO_EIO or
  * SONO_ETIMEOUT when the cloud is unreachable and offline login is not
  * possible; SONO_EDB for a store failure. */
 int session_login(struct store *s, const struct cloud_options *opt, const char *username,
-	const char *password, int allow_offline, struct store_cloud_session *out,
-	struct cloud_result *res, char *err, size_t errlen);
+	const char *password, int allow_offline, const struct session_progress *progress,
+	struct store_cloud_session *out, struct cloud_result *res, char *err, size_t errlen);
 
 /* Ends the current login.  With a token, revokes it on the cloud first
  * (DELETE /sessions/current); the local session is deleted even when the

@@ -104,3 +104,27 @@ int store_cli_log(const char *command, const char *path)
 	}
 	return EXIT_OK;
 }
+
+/* Stores arg in the field of o that the getopt_long code belongs to.
+ * Returns 1 when code is a STORE_CLI_OPT_* code, else 0. */
+static int store_option(struct store_cli *o, int code, const char *arg)
+{
+	switch (code) {
+	case STORE_CLI_OPT_DATA_DIR: o->data_dir = arg; return 1;
+	case STORE_CLI_OPT_PASSPHRASE_FILE: o->passphrase_file = arg; return 1;
+	case STORE_CLI_OPT_LOG: o->log_path = arg; return 1;
+	case STORE_CLI_OPT_CONFIG: o->config_path = arg; return 1;
+	default: return 0;
+	}
+}
+
+int store_cli_getopt(int argc, char **argv, const char *shortopts,
+	const struct option *longopts, struct store_cli *o)
+{
+	int code;
+
+	do
+		code = getopt_long(argc, argv, shortopts, longopts, NULL);
+	while (code != -1 && store_option(o, code, optarg));
+	return code;
+}

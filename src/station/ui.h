@@ -155,6 +155,13 @@ struct ui_rect ui_body(const struct ui *ui);
  * message set with ui_message() is seen while the operation runs. */
 void ui_refresh(struct ui *ui);
 
+/* Drops the Enter keys typed during a long operation on the UI thread and
+ * keeps every other key and click, in order, for the main loop.  Call it
+ * right after the operation, so that an Enter pressed again while the
+ * screen waited does not submit the same form twice.  Keys after the first
+ * 64 are not examined, and the main loop handles them as typed. */
+void ui_drop_pending_enter(struct ui *ui);
+
 /* Requests a full redraw and image re-emission on the next iteration. */
 void ui_request_full(struct ui *ui);
 

@@ -8,10 +8,20 @@
 #define UI_STACK_MAX 16
 #define UI_MESSAGE_MS 4000
 #define UI_IDLE_MS 1000
+/* Maximum number of keys ui_drop_pending_enter() keeps.  Later keys stay in
+ * the terminal's input buffer. */
+#define UI_PENDING_MAX 64
 
 struct ui_layer {
 	const struct ui_screen *screen;
 	void *state;
+};
+
+/* One key from wgetch(), with its mouse event when key is KEY_MOUSE. */
+struct ui_input {
+	int key;
+	int has_mouse;            /* non-zero: mouse contains the event of a KEY_MOUSE */
+	MEVENT mouse;
 };
 
 struct ui {
@@ -34,6 +44,9 @@ struct ui {
 	long long lock_idle_ms;   /* idle time before the lock; -1: no lock applies */
 	long long input_ms;       /* ui_now_ms() of the last key or click */
 	int lock_layer;           /* stack index of the lock screen; -1 when unlocked */
+	struct ui_input pending[UI_PENDING_MAX]; /* keys kept by ui_drop_pending_enter() */
+	int pending_count;
+	int pending_next;         /* next of pending[] to dispatch */
 };
 
 /* Pops and destroys the top screen; requests a full redraw. */
@@ -45,7 +58,7 @@ void ui_render(struct ui *ui);
 
 /* Handles a key from wgetch(): help, mouse, resize, screen keys and the
  * shell's defaults.  Returns UI_ACT_* flags. */
-int ui_dispatch_key(struct ui *ui, int key);
+int ui_dispatch_key(struct ui *ui, const struct ui_input *in);
 
 /* Returns the signal number that SIGINT, SIGTERM or SIGHUP delivered since
  * the last call, or 0. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sono/crypto.h"
 #include "sono/log.h"
 #include "station/ui.h"
 #include "station/ui_internal.h"
@@ -59,23 +60,23 @@ static int help_key(struct ui *ui, int key)
 
 /* Turns a mouse event into a key (a key bar click) or a click callback.
  * Returns the key, or 0 with *act set when the event was used otherwise. */
-static int mouse_event(struct ui *ui, int *act)
+static int mouse_event(struct ui *ui, const struct ui_input *in, int *act)
 {
 	struct ui_layer *top = top_layer(ui);
-	MEVENT ev;
+	const MEVENT *ev = &in->mouse;
 
 	*act = UI_ACT_NONE;
-	if (getmouse(&ev) != OK || !(ev.bstate & BUTTON1_PRESSED))
+	if (!in->has_mouse || !(ev->bstate & BUTTON1_PRESSED))
 		return 0;
-	if (ev.y == LINES - 1)
-		return ui_keybar_key_at(ui, ev.x);
+	if (ev->y == LINES - 1)
+		return ui_keybar_key_at(ui, ev->x);
 	if (ui->help_visible) {
 		ui->help_visible = 0;
 		*act = UI_ACT_FULL;
 		return 0;
 	}
-	if (ev.y >= 1 && ev.y < LINES - 1 && top && top->screen->click)
-		*act = top->screen->click(ui, top->state, ev.y, ev.x);
+	if (ev->y >= 1 && ev->y < LINES - 1 && top && top->screen->click)
+		*act = top->screen->click(ui, top->state, ev->y, ev->x);
 	return 0;
 }
 
@@ -98,9 +99,10 @@ static int shell_default(struct ui *ui, int key)
 	}
 }
 
-int ui_dispatch_key(struct ui *ui, int key)
+int ui_dispatch_key(struct ui *ui, const struct ui_input *in)
 {
 	struct ui_layer *top;
+	int key = in->key;
 	int act;
 
 	if (key == KEY_RESIZE) {
@@ -108,7 +110,7 @@ int ui_dispatch_key(struct ui *ui, int key)
 		return UI_ACT_FULL;
 	}
 	if (key == KEY_MOUSE) {
-		key = mouse_event(ui, &act);
+		key = mouse_event(ui, in, &act);
 		if (!key)
 			return act;
 	}
@@ -147,6 +149,9 @@ static int loop_timeout(struct ui *ui)
 	long long now = ui_now_ms();
 	int timeout = UI_IDLE_MS;
 
+	/* poll() cannot see keys already taken from the terminal. */
+	if (ui->pending_next < ui->pending_count)
+		return 0;
 	if (top && top->screen->timeout_ms) {
 		int t = top->screen->timeout_ms(ui, top->state);
 
@@ -181,11 +186,61 @@ static void wait_events(struct ui *ui)
 	}
 }
 
+/* Reads the next key into in: first those ui_drop_pending_enter() kept,
+ * then the terminal's.  Returns 0, or -1 when no key is waiting. */
+static int read_input(struct ui *ui, struct ui_input *in)
+{
+	if (ui->pending_next < ui->pending_count) {
+		/* A kept key may be a password character typed ahead. */
+		*in = ui->pending[ui->pending_next];
+		crypto_wipe(&ui->pending[ui->pending_next], sizeof(ui->pending[0]));
+		ui->pending_next++;
+		return 0;
+	}
+	ui->pending_count = 0;
+	ui->pending_next = 0;
+	memset(in, 0, sizeof(*in));
+	in->key = wgetch(stdscr);
+	if (in->key == ERR)
+		return -1;
+	/* The event is taken at once, so a kept click keeps its own. */
+	if (in->key == KEY_MOUSE)
+		in->has_mouse = getmouse(&in->mouse) == OK;
+	return 0;
+}
+
+static int is_enter(int key)
+{
+	return key == '\n' || key == '\r' || key == KEY_ENTER;
+}
+
+void ui_drop_pending_enter(struct ui *ui)
+{
+	struct ui_input kept[UI_PENDING_MAX];
+	struct ui_input in;
+	int count = 0, dropped = 0;
+
+	while (count < UI_PENDING_MAX && read_input(ui, &in) == 0) {
+		if (is_enter(in.key))
+			dropped++;
+		else
+			kept[count++] = in;
+	}
+	memcpy(ui->pending, kept, (size_t)count * sizeof(kept[0]));
+	crypto_wipe(kept, sizeof(kept));
+	crypto_wipe(&in, sizeof(in));
+	ui->pending_count = count;
+	ui->pending_next = 0;
+	if (dropped > 0)
+		LOG_INFO("ignored %d Enter presses typed during a long operation; kept %d other "
+			"keys", dropped, count);
+}
+
 int ui_run(struct ui *ui)
 {
 	struct ui_layer *top;
+	struct ui_input in;
 	int sig = 0;
-	int key;
 
 	while (!ui->quit && ui->depth > 0) {
 		ui_render(ui);
@@ -195,10 +250,10 @@ int ui_run(struct ui *ui)
 			LOG_NOTICE("signal %d received; closing the screens", sig);
 			break;
 		}
-		while (!ui->quit && ui->depth > 0 && (key = wgetch(stdscr)) != ERR) {
-			if (key != KEY_RESIZE)
+		while (!ui->quit && ui->depth > 0 && read_input(ui, &in) == 0) {
+			if (in.key != KEY_RESIZE)
 				ui->input_ms = ui_now_ms();
-			apply_actions(ui, ui_dispatch_key(ui, key));
+			apply_actions(ui, ui_dispatch_key(ui, &in));
 		}
 		if (!ui->quit && ui->depth > 0)
 			ui_check_idle(ui);

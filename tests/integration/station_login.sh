@@ -57,12 +57,28 @@ type_login() {
 station_run "$GOOD_PORT"
 check "start without a login opens the login screen" wait_pane 'Log in to the cloud' 10
 check "login screen shows the configured cloud" wait_pane "Cloud URL +$CLOUD_URL" 2
+
+# The cloud is stopped (SIGSTOP) while the first login runs, so the station
+# waits in the TLS handshake and the pane can be read mid-login.  The
+# station gives up on the handshake after 10 s (connect_timeout), and the
+# steps until SIGCONT take much less.  Typed meanwhile: a second Enter,
+# which must not submit again, and the right password, which must end up
+# in the emptied password field.
 tmx send-keys -t login -l "$USER_NAME"
 tmx send-keys -t login Enter
 tmx send-keys -t login -l "wrong horse battery"
+CLOUD_SERVER_PID=$(pgrep -P "$CLOUD_PID")
+kill -STOP "$CLOUD_SERVER_PID"
 tmx send-keys -t login Enter
-check "wrong password stays on the login screen" wait_pane 'Wrong user name or password' 60
+check "login says it checks the password with the cloud" \
+	wait_pane "Checking password: contacting the cloud at 127\.0\.0\.1:$CLOUD_PORT\.\.\." 8
+tmx send-keys -t login Enter
 tmx send-keys -t login -l "$USER_PW"
+kill -CONT "$CLOUD_SERVER_PID"
+check "wrong password stays on the login screen" wait_pane 'Wrong user name or password' 60
+check "password typed during the check is kept" wait_pane "Password +\*{${#USER_PW}}( |\$)" 10
+check "Enter typed during the check does not submit again" \
+	test "$(grep -c 'login on the login screen failed' "$SCREEN_LOG")" -eq 1
 tmx send-keys -t login Enter
 check "login opens the live screen on the permitted scanner" wait_pane 'Link +connected' 60
 check "live screen status names the scanner serial" wait_pane "$SCANNER_SERIAL" 5

@@ -16,6 +16,7 @@ TMUX_TARGET=lock
 
 # Long enough for the steps between two locks on a loaded machine.
 IDLE_SECONDS=8
+SCREEN_LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
 HALF_BLOCK='▀'
 
 start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
@@ -87,11 +88,23 @@ check "idle lock covers the live screen" wait_pane 'The station is locked' $((ID
 check "locked pane has no image cell" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
 check "locked body shows only the lock" body_only_lock
 check "locked pane stays empty while frames arrive" sh -c "sleep 1; ! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q '$HALF_BLOCK'"
+# One send-keys writes both Enters and the x at once, so the second Enter
+# and the x arrive while the first check runs.  The x shows up as one
+# masked character once the station has handled every key before it.  The
+# "Checking password" message lasts only as long as the check, so it is
+# read from the terminal output that tmux records.
+tmx pipe-pane -t lock -o "cat >'$TEST_TMP/unlock.out'"
 tmx send-keys -t lock -l "not the password"
-tmx send-keys -t lock Enter
+tmx send-keys -t lock Enter Enter x
 check "wrong password is rejected" wait_pane 'Wrong password' 40
+check "key typed during the check is kept" wait_pane 'Password: \* *$' 40
+tmx pipe-pane -t lock
+check "unlock shows that it checks the password" grep -q 'Checking password' "$TEST_TMP/unlock.out"
+check "Enter typed during the check does not submit again" \
+	test "$(grep -c 'wrong password at the lock screen' "$SCREEN_LOG")" -eq 1
 check "rejected unlock shows only the lock" body_only_lock
 check "typed password is masked" sh -c "! tmux -L '$TMUX_SOCKET' capture-pane -p -t lock | grep -q 'not the password'"
+tmx send-keys -t lock BSpace
 tmx send-keys -t lock -l "$USER_PW"
 tmx send-keys -t lock Enter
 check "password brings the live image back" wait_pane "$HALF_BLOCK" 40

@@ -191,7 +191,7 @@ static void test_offline_login_within_window(void **state)
 
 	unreachable_options(&opt);
 	seed_verifier(f->s, 3600);
-	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, &sess, &res, err,
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, &sess, &res, err,
 		sizeof(err)), 0);
 	assert_int_equal(res.kind, CLOUD_ERR_UNREACHABLE);
 	assert_int_equal(sess.offline, 1);
@@ -212,23 +212,61 @@ static void test_offline_login_rejections(void **state)
 	char err[512];
 
 	unreachable_options(&opt);
-	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, NULL, err,
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, NULL, NULL, err,
 		sizeof(err)), SONO_ESTATE);
 	assert_non_null(strstr(err, "never logged in online"));
 	seed_verifier(f->s, 3600);
-	assert_int_equal(session_login(f->s, &opt, "ana", "wrong password here", 1, NULL, NULL,
+	assert_int_equal(session_login(f->s, &opt, "ana", "wrong password here", 1, NULL, NULL, NULL,
 		err, sizeof(err)), SONO_EAUTH);
-	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 0, NULL, NULL, err,
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 0, NULL, NULL, NULL, err,
 		sizeof(err)), SONO_EIO);
 	seed_verifier(f->s, 8 * 86400);
-	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, NULL, err,
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, NULL, NULL, err,
 		sizeof(err)), SONO_ESTATE);
 	assert_non_null(strstr(err, "past the offline window of 7 days"));
 	seed_verifier(f->s, 60);
 	assert_int_equal(store_cloud_settings_replace(f->s, "{\"offline_login_days\": 0}"), 0);
-	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, NULL, err,
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, NULL, NULL, NULL, err,
 		sizeof(err)), SONO_ESTATE);
 	assert_non_null(strstr(err, "disable offline login"));
+}
+
+/* The steps session_login() reported, in order. */
+struct step_log {
+	enum session_step steps[4];
+	size_t count;
+};
+
+static void record_step(void *arg, enum session_step step)
+{
+	struct step_log *log = arg;
+
+	if (log->count < sizeof(log->steps) / sizeof(log->steps[0]))
+		log->steps[log->count] = step;
+	log->count++;
+}
+
+static void test_login_reports_steps(void **state)
+{
+	struct fixture *f = *state;
+	struct step_log log = { .count = 0 };
+	struct session_progress progress = { record_step, &log };
+	struct cloud_options opt;
+	char err[512];
+
+	unreachable_options(&opt);
+	seed_verifier(f->s, 3600);
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 1, &progress, NULL, NULL,
+		err, sizeof(err)), 0);
+	assert_int_equal(log.count, 2);
+	assert_int_equal(log.steps[0], SESSION_STEP_CLOUD);
+	assert_int_equal(log.steps[1], SESSION_STEP_OFFLINE);
+
+	log.count = 0;
+	assert_int_equal(session_login(f->s, &opt, "ana", TEST_PASSWORD, 0, &progress, NULL, NULL,
+		err, sizeof(err)), SONO_EIO);
+	assert_int_equal(log.count, 1);
+	assert_int_equal(log.steps[0], SESSION_STEP_CLOUD);
 }
 
 static void test_session_expiry(void **state)
@@ -255,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_cloud_options_check),
 		cmocka_unit_test_setup_teardown(test_offline_login_within_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_login_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_reports_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
 	};
 
