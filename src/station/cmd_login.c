@@ -175,7 +175,7 @@ static int run_login(const struct login_options *o, struct config *cfg,
 	char err[CLOUD_MESSAGE_MAX + 256];
 	int rc;
 
-	rc = session_login(s, cloud, o->user, password, !o->no_offline, &sess, &res, err,
+	rc = session_login(s, cloud, o->user, password, !o->no_offline, NULL, &sess, &res, err,
 		sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, LOGIN_COMMAND ": login failed (%s): %s\n",
