@@ -538,24 +538,30 @@ static size_t clip_start(const struct cine *c)
 	return first;
 }
 
-/* A clip of the buffer read through a sink's save_cine_read. */
+/* A clip of the buffer, n frames from first, read for a sink. */
 struct clip_reader {
 	struct cine *cine;
 	size_t first;
+	size_t n;
+	const struct cine_progress *progress; /* NULL: no reports */
 };
 
 static const struct frame *read_clip_frame(void *src, size_t i)
 {
 	struct clip_reader *r = src;
+	const struct frame *f = cine_get(r->cine, r->first + i);
 
-	return cine_get(r->cine, r->first + i);
+	if (f && r->progress && r->progress->report)
+		r->progress->report(r->progress->arg, i + 1, r->n);
+	return f;
 }
 
-/* Decodes frames first .. first + n - 1 into copies and passes them to
- * sink->save_cine.  Returns 0, SONO_ENOMEM, SONO_EIO or the sink's error. */
-static int save_decoded(struct cine *c, size_t first, size_t n, const struct capture_sink *sink,
+/* Decodes the clip into copies and passes them to sink->save_cine.
+ * Returns 0, SONO_ENOMEM, SONO_EIO or the sink's error. */
+static int save_decoded(struct clip_reader *r, const struct capture_sink *sink,
 	const struct capture_meta *meta)
 {
+	size_t n = r->n;
 	struct frame *clip = calloc(n, sizeof(*clip));
 	const struct frame **frames = calloc(n, sizeof(*frames));
 	const struct frame *f;
@@ -565,7 +571,7 @@ static int save_decoded(struct cine *c, size_t first, size_t n, const struct cap
 	if (!clip || !frames)
 		rc = SONO_ENOMEM;
 	for (i = 0; rc == 0 && i < n; i++) {
-		f = cine_get(c, first + i);
+		f = read_clip_frame(r, i);
 		rc = f ? frame_copy(&clip[i], f) : SONO_EIO;
 		frames[i] = &clip[i];
 	}
@@ -580,23 +586,23 @@ static int save_decoded(struct cine *c, size_t first, size_t n, const struct cap
 }
 
 /* TODO: the sink stores the clip on the caller's thread, and the live
- * screen holds the cine lock meanwhile, so the screen stops until the clip
- * is stored.  A worker thread would need its own copy of the clip's
- * compressed entries, its own store connection, and a progress field the
- * status line can read. */
+ * screen holds the cine lock meanwhile, so the live image stops until the
+ * clip is stored and only the progress reports reach the screen.  A worker
+ * thread would need its own copy of the clip's compressed entries and its
+ * own store connection.  The comment on capture_cine() in screen_live.c
+ * explains why the live screen has neither. */
 int cine_save_clip(struct cine *c, const struct capture_sink *sink,
-	const struct capture_meta *meta, size_t *saved)
+	const struct capture_meta *meta, const struct cine_progress *progress, size_t *saved)
 {
-	struct clip_reader reader = { .cine = c };
-	size_t n;
+	struct clip_reader reader = { .cine = c, .progress = progress };
 
 	*saved = 0;
 	if (cine_count(c) == 0)
 		return SONO_ENOTFOUND;
 	reader.first = clip_start(c);
-	n = cine_count(c) - reader.first;
-	*saved = n;
+	reader.n = cine_count(c) - reader.first;
+	*saved = reader.n;
 	if (sink->save_cine_read)
-		return sink->save_cine_read(sink->ctx, n, read_clip_frame, &reader, meta);
-	return save_decoded(c, reader.first, n, sink, meta);
+		return sink->save_cine_read(sink->ctx, reader.n, read_clip_frame, &reader, meta);
+	return save_decoded(&reader, sink, meta);
 }

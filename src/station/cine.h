@@ -79,10 +79,20 @@ size_t cine_bytes(const struct cine *c);
 /* Drops all frames. */
 void cine_clear(struct cine *c);
 
+/* Progress of cine_save_clip(): report(arg, done, total) runs as each frame
+ * of the clip is decoded for the sink, done counting them from 1 to total.
+ * A sink with save_cine_read stores a frame before it reads the next, so
+ * done - 1 frames are then stored. */
+struct cine_progress {
+	void (*report)(void *arg, size_t done, size_t total);
+	void *arg;
+};
+
 /* Saves the newest run of frames that share one size (a depth change can
  * resize the frames) as one clip through the sink, and stores the clip's
  * number of frames in *saved, also when saving fails.  A sink with
- * save_cine_read gets the frames decoded one at a time.  Returns 0,
+ * save_cine_read gets the frames decoded one at a time.  progress may be
+ * NULL.  Returns 0,
  * SONO_ENOTFOUND when the buffer is empty, the sink's error, or an error of
  * cine_get.
  * NOTE: a sink with only save_cine takes the whole clip at once, so every
@@ -90,6 +100,6 @@ void cine_clear(struct cine *c);
  * needs about 92 MB on top of the budget.  The in-memory sink keeps such
  * copies anyway. */
 int cine_save_clip(struct cine *c, const struct capture_sink *sink,
-	const struct capture_meta *meta, size_t *saved);
+	const struct capture_meta *meta, const struct cine_progress *progress, size_t *saved);
 
 #endif

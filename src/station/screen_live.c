@@ -16,6 +16,8 @@
 
 #define LIVE_CAPTURE_MEMORY_MAX ((size_t)256 << 20)
 #define LIVE_NUDGE_PX 2.0
+/* Frames between two progress reports of a cine save on the status line. */
+#define LIVE_CINE_PROGRESS_FRAMES 50
 
 const char *const live_presets[] = {
 	"abdomen", "obstetric", "vascular", "cardiac", "msk", "small-parts",
@@ -210,21 +212,48 @@ static void capture_still(struct live *lv)
 	LOG_NOTICE("still saved to %s", lv->sink.describe(lv->sink.ctx));
 }
 
+/* Shows a cine save's progress on the status line every
+ * LIVE_CINE_PROGRESS_FRAMES frames and at the last one.  Only the status
+ * line is drawn, because the draw and paint callbacks take the cine lock,
+ * which the save holds. */
+static void report_cine_progress(void *arg, size_t done, size_t total)
+{
+	struct live *lv = arg;
+
+	if (done % LIVE_CINE_PROGRESS_FRAMES != 0 && done != total)
+		return;
+	ui_message(lv->ui, "Saving cine: %zu of %zu frames", done, total);
+	ui_refresh_status(lv->ui);
+}
+
+/* Stores the clip on the UI thread and counts its frames on the status
+ * line.  It uses no worker thread, which could keep the image moving,
+ * because:
+ * - A struct store is one SQLite connection for one thread at a time, and
+ *   the workflow's hooks, the lock, the exam list and the patient form use
+ *   the UI thread's connection whenever they run.
+ * - A second connection would hold the write lock for the whole clip, which
+ *   is one transaction so that a killed station leaves no partial cine.
+ *   Writes from those screens would wait up to the busy timeout meanwhile,
+ *   and the exam could be completed, deleted or replaced (live_set_sink)
+ *   while its cine is half written.
+ * - The clip is decoded from the ring under cine_lock, which the forwarder
+ *   thread takes for every new frame, so the image would stop anyway
+ *   without a copy of the clip's compressed entries.
+ * NOTE: 264 frames of --test-source pattern took 0.6 s, and speckle
+ * compresses worse. */
 static void capture_cine(struct live *lv)
 {
+	const struct cine_progress progress = { report_cine_progress, lv };
 	struct capture_meta meta;
 	size_t n = 0;
 	int rc;
 
-	ui_message(lv->ui, "Saving the cine...");
+	ui_message(lv->ui, "Saving cine...");
 	ui_refresh(lv->ui);
 	fill_meta(lv, NULL, &meta);
-	/* NOTE: the sink runs on the UI thread with the cine locked, so the
-	 * screen stops while the clip is compressed and stored.  That took
-	 * 0.6 s for 264 frames of --test-source pattern, and speckle
-	 * compresses worse. */
 	pthread_mutex_lock(&lv->cine_lock);
-	rc = cine_save_clip(lv->cine, &lv->sink, &meta, &n);
+	rc = cine_save_clip(lv->cine, &lv->sink, &meta, &progress, &n);
 	pthread_mutex_unlock(&lv->cine_lock);
 	if (rc < 0) {
 		ui_message(lv->ui, "Cine not saved: %s", sono_strerror(rc));

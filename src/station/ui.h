@@ -155,6 +155,12 @@ struct ui_rect ui_body(const struct ui *ui);
  * message set with ui_message() is seen while the operation runs. */
 void ui_refresh(struct ui *ui);
 
+/* Draws the status line alone, with the current ui_message(), and flushes
+ * it, to report progress during a long operation on the UI thread.  It
+ * calls only the top screen's status callback, so a screen may call it
+ * while it holds locks that its draw or paint callbacks take. */
+void ui_refresh_status(struct ui *ui);
+
 /* Drops the Enter keys typed during a long operation on the UI thread and
  * keeps every other key and click, in order, for the main loop.  Call it
  * right after the operation, so that an Enter pressed again while the

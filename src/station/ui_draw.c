@@ -177,6 +177,13 @@ static void blank_image_area(struct ui *ui)
 	wattrset(stdscr, A_NORMAL);
 }
 
+void ui_refresh_status(struct ui *ui)
+{
+	draw_status(ui, top_layer(ui));
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
 void ui_render(struct ui *ui)
 {
 	const struct ui_layer *top = top_layer(ui);

@@ -77,8 +77,14 @@ check "still is saved into the exam" wait_pane "Still saved to exam $FIRST" 5
 tmx send-keys -t flow Space
 check "space unfreezes the image" wait_pane 'State +LIVE' 3
 sleep 1
+# The progress messages last a fraction of a second each, so they are read
+# from the terminal output that tmux records, not from the pane.
+tmx pipe-pane -t flow -o "cat >'$TEST_TMP/cine.out'"
 tmx send-keys -t flow c
 check "cine is saved into the exam" wait_pane "Cine of [0-9]+ frames saved to exam $FIRST" 15
+tmx pipe-pane -t flow
+check "cine save counts the frames on the status line" \
+	grep -Eq 'Saving cine: [0-9]+ of [0-9]+ frames' "$TEST_TMP/cine.out"
 check "panel counts the captures" wait_pane 'Captured +1 stills, 1 cines' 3
 
 # Completing waits for y, and any other key keeps the exam open.

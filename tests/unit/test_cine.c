@@ -423,14 +423,14 @@ static void save_clip_newest_size(void **state)
 
 	(void)state;
 	assert_int_equal(capture_memory_sink(&sink, (size_t)1 << 20), 0);
-	assert_int_equal(cine_save_clip(c, &sink, &meta, &saved), SONO_ENOTFOUND);
+	assert_int_equal(cine_save_clip(c, &sink, &meta, NULL, &saved), SONO_ENOTFOUND);
 	assert_int_equal(saved, 0);
 	for (i = 0; i < 40; i++) {
 		make_frame(&f, i < 10 ? 8 : 16, 16, i * 33, i);
 		assert_int_equal(cine_push(c, &f), 0);
 		frame_free(&f);
 	}
-	assert_int_equal(cine_save_clip(c, &sink, &meta, &saved), 0);
+	assert_int_equal(cine_save_clip(c, &sink, &meta, NULL, &saved), 0);
 	assert_int_equal(saved, 30);
 	capture_memory_counts(&sink, &stills, &cines, &bytes);
 	assert_int_equal(cines, 1);
@@ -484,8 +484,61 @@ static void save_clip_reads_frames(void **state)
 
 	(void)state;
 	push_hashed(c, hash, ROUND_TRIP_FRAMES);
-	assert_int_equal(cine_save_clip(c, &sink, &meta, &saved), 0);
+	assert_int_equal(cine_save_clip(c, &sink, &meta, NULL, &saved), 0);
 	assert_int_equal(saved, ROUND_TRIP_FRAMES);
+	cine_free(c);
+}
+
+/* The reports of a cine_progress: how many, and the last done and total. */
+struct progress_log {
+	size_t reports;
+	size_t done;
+	size_t total;
+	int out_of_order;
+};
+
+static void log_progress(void *arg, size_t done, size_t total)
+{
+	struct progress_log *log = arg;
+
+	if (done != log->done + 1)
+		log->out_of_order = 1;
+	log->reports++;
+	log->done = done;
+	log->total = total;
+}
+
+static void save_clip_reports_progress(void **state)
+{
+	static uint8_t hash[ROUND_TRIP_FRAMES][CRYPTO_SHA256_LEN];
+	struct cine *c = cine_new(10.0, (size_t)8 << 20);
+	struct capture_sink reader = {
+		.ctx = hash,
+		.save_cine = reject_whole_clip,
+		.save_cine_read = read_and_check,
+	};
+	struct capture_sink memory;
+	struct capture_meta meta = { 0 };
+	struct progress_log log = { 0 };
+	struct cine_progress progress = { log_progress, &log };
+	size_t saved;
+
+	(void)state;
+	push_hashed(c, hash, ROUND_TRIP_FRAMES);
+	assert_int_equal(cine_save_clip(c, &reader, &meta, &progress, &saved), 0);
+	assert_int_equal(log.reports, ROUND_TRIP_FRAMES);
+	assert_int_equal(log.done, ROUND_TRIP_FRAMES);
+	assert_int_equal(log.total, ROUND_TRIP_FRAMES);
+	assert_false(log.out_of_order);
+
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(capture_memory_sink(&memory, (size_t)64 << 20), 0);
+	assert_int_equal(cine_save_clip(c, &memory, &meta, &progress, &saved), 0);
+	assert_int_equal(log.reports, ROUND_TRIP_FRAMES);
+	assert_int_equal(log.done, ROUND_TRIP_FRAMES);
+	assert_int_equal(log.total, ROUND_TRIP_FRAMES);
+	assert_false(log.out_of_order);
+	memory.close(memory.ctx);
 	cine_free(c);
 }
 
@@ -563,6 +616,7 @@ int main(void)
 		cmocka_unit_test(frame_without_pixels),
 		cmocka_unit_test(save_clip_newest_size),
 		cmocka_unit_test(save_clip_reads_frames),
+		cmocka_unit_test(save_clip_reports_progress),
 		cmocka_unit_test(invalid_arguments),
 		cmocka_unit_test(memory_sink_counts),
 		cmocka_unit_test(memory_sink_budget),
