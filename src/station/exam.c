@@ -82,22 +82,14 @@ int exam_lookup(struct store *s, const char *uuid, int64_t *row, enum exam_state
 
 	if (!uuid || !crypto_uuid_valid(uuid))
 		return SONO_EINVAL;
-	rc = store_prepare(s, "SELECT id, state FROM exams WHERE uuid = ?", &st);
+	rc = STORE_PREPARE(s, &st, "SELECT id, state FROM exams WHERE uuid = ?", STORE_TEXT(uuid));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
+	rc = store_step_row(s, st, "looking up an exam");
+	if (rc == 0) {
 		*row = sqlite3_column_int64(st, 0);
-		rc = exam_state_parse((const char *)sqlite3_column_text(st, 1), state);
-		if (rc != 0)
+		if (exam_state_parse((const char *)sqlite3_column_text(st, 1), state) != 0)
 			rc = SONO_EDB;
-		break;
-	case SQLITE_DONE:
-		rc = SONO_ENOTFOUND;
-		break;
-	default:
-		rc = store_fail(s, "looking up an exam");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -126,10 +118,9 @@ static int load_facts(struct store *s, int64_t row, struct exam_facts *f)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = store_prepare(s, sql, &st);
+	rc = STORE_PREPARE(s, &st, sql, STORE_INT(row));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, row);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = store_fail(s, "reading an exam's invariants");
 		goto out;
@@ -196,19 +187,17 @@ void exam_assert_invariants(struct store *s, int64_t row)
 #endif
 }
 
-/* Runs one UPDATE or DELETE bound to the exam's row id. */
-static int exec_row(struct store *s, const char *sql, int64_t row, const char *what)
+/* Ends the transaction of a change to the exam at row: commits it after
+ * checking the invariants when rc is 0, else rolls it back.  Returns the
+ * final code. */
+static int end_change(struct store *s, int64_t row, int rc)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = store_prepare(s, sql, &st);
+	if (rc == 0) {
+		exam_assert_invariants(s, row);
+		rc = store_commit(s);
+	}
 	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, row);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, what);
-	sqlite3_finalize(st);
+		store_rollback(s);
 	return rc;
 }
 
@@ -216,21 +205,12 @@ static int insert_exam(struct store *s, const char *uuid, const char *preset, in
 {
 	static const char sql[] =
 		"INSERT INTO exams (uuid, state, preset, created_ns, updated_ns) VALUES (?, 'draft', ?, ?, ?)";
-	sqlite3_stmt *st = NULL;
 	int64_t now = (int64_t)frame_now_ns();
 	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, preset ? preset : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, "creating an exam");
+	rc = STORE_RUN(s, "creating an exam", sql, STORE_TEXT(uuid),
+		STORE_TEXT(preset ? preset : ""), STORE_INT(now), STORE_INT(now));
 	*row = sqlite3_last_insert_rowid(store_db(s));
-	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -257,14 +237,9 @@ int exam_create(struct store *s, const struct patient *p, const char *preset,
 		rc = insert_exam(s, uuid, preset, &row);
 	if (rc == 0 && p)
 		rc = patient_store(s, row, p);
-	if (rc == 0) {
-		exam_assert_invariants(s, row);
-		rc = store_commit(s);
-	}
-	if (rc != 0) {
-		store_rollback(s);
+	rc = end_change(s, row, rc);
+	if (rc != 0)
 		return rc;
-	}
 	LOG_INFO("created exam %s (%s)", uuid, p ? "with patient" : "unassigned");
 	return SONO_OK;
 }
@@ -279,27 +254,20 @@ static const char summary_sql[] =
 	" (SELECT coalesce(sum(stored_bytes), 0) FROM parts WHERE exam_id = e.id)"
 	" FROM exams e";
 
-static void copy_column(sqlite3_stmt *st, int col, char *out, size_t outlen)
-{
-	const unsigned char *v = sqlite3_column_text(st, col);
-
-	snprintf(out, outlen, "%s", v ? (const char *)v : "");
-}
-
 static int fill_summary(sqlite3_stmt *st, struct exam_summary *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->row = sqlite3_column_int64(st, 0);
-	copy_column(st, 1, e->uuid, sizeof(e->uuid));
+	store_column_text(st, 1, e->uuid, sizeof(e->uuid));
 	if (exam_state_parse((const char *)sqlite3_column_text(st, 2), &e->state) != 0)
 		return SONO_EDB;
-	copy_column(st, 3, e->preset, sizeof(e->preset));
+	store_column_text(st, 3, e->preset, sizeof(e->preset));
 	e->created_ns = (uint64_t)sqlite3_column_int64(st, 4);
 	e->started_ns = (uint64_t)sqlite3_column_int64(st, 5);
 	e->completed_ns = (uint64_t)sqlite3_column_int64(st, 6);
 	e->updated_ns = (uint64_t)sqlite3_column_int64(st, 7);
 	e->uploaded_ns = (uint64_t)sqlite3_column_int64(st, 8);
-	copy_column(st, 9, e->receipt_id, sizeof(e->receipt_id));
+	store_column_text(st, 9, e->receipt_id, sizeof(e->receipt_id));
 	e->tombstone = sqlite3_column_int(st, 10);
 	e->has_patient = sqlite3_column_int(st, 11);
 	e->stills = (unsigned)sqlite3_column_int(st, 12);
@@ -318,20 +286,12 @@ int exam_get(struct store *s, const char *uuid, struct exam_summary *out)
 	if (!uuid || !crypto_uuid_valid(uuid))
 		return SONO_EINVAL;
 	snprintf(sql, sizeof(sql), "%s WHERE e.uuid = ?", summary_sql);
-	rc = store_prepare(s, sql, &st);
+	rc = STORE_PREPARE(s, &st, sql, STORE_TEXT(uuid));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
+	rc = store_step_row(s, st, "reading an exam");
+	if (rc == 0)
 		rc = fill_summary(st, out);
-		break;
-	case SQLITE_DONE:
-		rc = SONO_ENOTFOUND;
-		break;
-	default:
-		rc = store_fail(s, "reading an exam");
-	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -392,19 +352,9 @@ static int update_state(struct store *s, int64_t row, enum exam_state to)
 		" started_ns = CASE WHEN ?2 = 'scanning' AND started_ns = 0 THEN ?3 ELSE started_ns END,"
 		" completed_ns = CASE WHEN ?2 = 'completed' THEN ?3 ELSE completed_ns END"
 		" WHERE id = ?1";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, row);
-	sqlite3_bind_text(st, 2, exam_state_name(to), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)frame_now_ns());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, "changing an exam's state");
-	sqlite3_finalize(st);
-	return rc;
+	return STORE_RUN(s, "changing an exam's state", sql, STORE_INT(row),
+		STORE_TEXT(exam_state_name(to)), STORE_INT((int64_t)frame_now_ns()));
 }
 
 int exam_set_state(struct store *s, const char *uuid, enum exam_state to)
@@ -420,32 +370,17 @@ int exam_set_state(struct store *s, const char *uuid, enum exam_state to)
 		rc = check_change(s, row, from, to, uuid);
 	if (rc == 0)
 		rc = update_state(s, row, to);
-	if (rc == 0) {
-		exam_assert_invariants(s, row);
-		rc = store_commit(s);
-	}
-	if (rc != 0) {
-		store_rollback(s);
+	rc = end_change(s, row, rc);
+	if (rc != 0)
 		return rc;
-	}
 	LOG_INFO("exam %s: %s -> %s", uuid, exam_state_name(from), exam_state_name(to));
 	return SONO_OK;
 }
 
 static int touch_exam(struct store *s, int64_t row)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = store_prepare(s, "UPDATE exams SET updated_ns = ? WHERE id = ?", &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, (int64_t)frame_now_ns());
-	sqlite3_bind_int64(st, 2, row);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, "updating an exam");
-	sqlite3_finalize(st);
-	return rc;
+	return STORE_RUN(s, "updating an exam", "UPDATE exams SET updated_ns = ? WHERE id = ?",
+		STORE_INT((int64_t)frame_now_ns()), STORE_INT(row));
 }
 
 int exam_attach_patient(struct store *s, const char *uuid, const struct patient *p)
@@ -471,14 +406,9 @@ int exam_attach_patient(struct store *s, const char *uuid, const struct patient 
 		rc = patient_store(s, row, p);
 	if (rc == 0)
 		rc = touch_exam(s, row);
-	if (rc == 0) {
-		exam_assert_invariants(s, row);
-		rc = store_commit(s);
-	}
-	if (rc != 0) {
-		store_rollback(s);
+	rc = end_change(s, row, rc);
+	if (rc != 0)
 		return rc;
-	}
 	LOG_INFO("exam %s: patient attached", uuid);
 	return SONO_OK;
 }
@@ -519,7 +449,8 @@ int exam_delete(struct store *s, const char *uuid)
 		rc = SONO_ESTATE;
 	}
 	if (rc == 0)
-		rc = exec_row(s, "DELETE FROM exams WHERE id = ?", row, "deleting an exam");
+		rc = STORE_RUN(s, "deleting an exam", "DELETE FROM exams WHERE id = ?",
+			STORE_INT(row));
 	if (rc == 0)
 		rc = store_commit(s);
 	if (rc != 0) {
@@ -536,19 +467,9 @@ static int mark_tombstone(struct store *s, int64_t row, const char *receipt_id)
 	static const char sql[] =
 		"UPDATE exams SET state = 'uploaded', tombstone = 1, receipt_id = ?2,"
 		" uploaded_ns = ?3, updated_ns = ?3 WHERE id = ?1";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, row);
-	sqlite3_bind_text(st, 2, receipt_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)frame_now_ns());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, "marking an exam uploaded");
-	sqlite3_finalize(st);
-	return rc;
+	return STORE_RUN(s, "marking an exam uploaded", sql, STORE_INT(row), STORE_TEXT(receipt_id),
+		STORE_INT((int64_t)frame_now_ns()));
 }
 
 int exam_tombstone(struct store *s, const char *uuid, const char *receipt_id)
@@ -568,19 +489,16 @@ int exam_tombstone(struct store *s, const char *uuid, const char *receipt_id)
 		rc = SONO_ESTATE;
 	}
 	if (rc == 0)
-		rc = exec_row(s, "DELETE FROM patients WHERE exam_id = ?", row, "deleting a patient");
+		rc = STORE_RUN(s, "deleting a patient", "DELETE FROM patients WHERE exam_id = ?",
+			STORE_INT(row));
 	if (rc == 0)
-		rc = exec_row(s, "DELETE FROM parts WHERE exam_id = ?", row, "deleting images");
+		rc = STORE_RUN(s, "deleting images", "DELETE FROM parts WHERE exam_id = ?",
+			STORE_INT(row));
 	if (rc == 0)
 		rc = mark_tombstone(s, row, receipt_id);
-	if (rc == 0) {
-		exam_assert_invariants(s, row);
-		rc = store_commit(s);
-	}
-	if (rc != 0) {
-		store_rollback(s);
+	rc = end_change(s, row, rc);
+	if (rc != 0)
 		return rc;
-	}
 	LOG_NOTICE("exam %s uploaded; patient data and images deleted, tombstone kept", uuid);
 	checkpoint_after_delete(s, uuid);
 	return SONO_OK;

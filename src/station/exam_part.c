@@ -117,23 +117,14 @@ static int insert_part(struct exam_cine *c, const char *measurements)
 		" spacing_x_mm, spacing_y_mm, width, height, components, frame_count, frame_rate,"
 		" measurements, raw_bytes, stored_bytes, sha256)"
 		" VALUES (?, ?, 0, ?, ?, ?, 0, 0, 0, 0, 0, 0, ?, ?, 0, 0, '')";
-	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = store_prepare(c->store, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, c->exam_row);
-	sqlite3_bind_text(st, 2, c->kind == EXAM_PART_CINE ? "cine" : "still", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->acq.scanner_serial, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 4, c->acq.depth_mm);
-	sqlite3_bind_double(st, 5, c->acq.gain_db);
-	sqlite3_bind_double(st, 6, c->acq.frame_rate);
-	sqlite3_bind_text(st, 7, measurements, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(c->store, "storing a part");
+	rc = STORE_RUN(c->store, "storing a part", sql, STORE_INT(c->exam_row),
+		STORE_TEXT(c->kind == EXAM_PART_CINE ? "cine" : "still"),
+		STORE_TEXT(c->acq.scanner_serial), STORE_DOUBLE(c->acq.depth_mm),
+		STORE_DOUBLE(c->acq.gain_db), STORE_DOUBLE(c->acq.frame_rate),
+		STORE_TEXT(measurements));
 	c->part_id = sqlite3_last_insert_rowid(store_db(c->store));
-	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -368,28 +359,16 @@ static int finish_part(struct exam_cine *c, const char *sha_hex)
 		"UPDATE parts SET acquired_ns = ?2, spacing_x_mm = ?3, spacing_y_mm = ?4, width = ?5,"
 		" height = ?6, components = ?7, frame_count = ?8, raw_bytes = ?9, stored_bytes = ?10,"
 		" sha256 = ?11, frame_rate = ?12 WHERE id = ?1";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const double *spacing = c->acq.spacing_mm;
 
-	rc = store_prepare(c->store, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, c->part_id);
-	sqlite3_bind_int64(st, 2, (int64_t)(c->acq.acquired_ns ? c->acq.acquired_ns : c->first_ns));
-	sqlite3_bind_double(st, 3, c->acq.spacing_mm[0] > 0 ? c->acq.spacing_mm[0] : c->first_spacing[0]);
-	sqlite3_bind_double(st, 4, c->acq.spacing_mm[1] > 0 ? c->acq.spacing_mm[1] : c->first_spacing[1]);
-	sqlite3_bind_int64(st, 5, c->width);
-	sqlite3_bind_int64(st, 6, c->height);
-	sqlite3_bind_int(st, 7, c->components);
-	sqlite3_bind_int64(st, 8, c->count);
-	sqlite3_bind_int64(st, 9, (int64_t)c->raw_bytes);
-	sqlite3_bind_int64(st, 10, (int64_t)c->stored_bytes);
-	sqlite3_bind_text(st, 11, sha_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 12, frame_rate(c));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(c->store, "finishing a part");
-	sqlite3_finalize(st);
-	return rc;
+	return STORE_RUN(c->store, "finishing a part", sql, STORE_INT(c->part_id),
+		STORE_INT((int64_t)(c->acq.acquired_ns ? c->acq.acquired_ns : c->first_ns)),
+		STORE_DOUBLE(spacing[0] > 0 ? spacing[0] : c->first_spacing[0]),
+		STORE_DOUBLE(spacing[1] > 0 ? spacing[1] : c->first_spacing[1]),
+		STORE_INT(c->width), STORE_INT(c->height), STORE_INT(c->components),
+		STORE_INT(c->count), STORE_INT((int64_t)c->raw_bytes),
+		STORE_INT((int64_t)c->stored_bytes), STORE_TEXT(sha_hex),
+		STORE_DOUBLE(frame_rate(c)));
 }
 
 int exam_cine_end(struct exam_cine *c, int64_t *part_id)
@@ -501,10 +480,9 @@ int exam_parts(struct store *s, const char *uuid,
 
 	rc = exam_lookup(s, uuid, &row, &state);
 	if (rc == 0)
-		rc = store_prepare(s, sql, &st);
+		rc = STORE_PREPARE(s, &st, sql, STORE_INT(row));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, row);
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		fill_part(st, &part);
 		rc = fn(&part, arg);
@@ -522,10 +500,10 @@ int exam_part_measurements(struct store *s, int64_t part_id, char **json)
 	int rc;
 
 	*json = NULL;
-	rc = store_prepare(s, "SELECT measurements FROM parts WHERE id = ?", &st);
+	rc = STORE_PREPARE(s, &st, "SELECT measurements FROM parts WHERE id = ?",
+		STORE_INT(part_id));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, part_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		text = sqlite3_column_text(st, 0);
 		*json = strdup(text ? (const char *)text : "[]");

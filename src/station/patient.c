@@ -576,36 +576,14 @@ int patient_store(struct store *s, int64_t exam_row, const struct patient *p)
 		"INSERT OR REPLACE INTO patients (exam_id, patient_id, family_name, given_name, "
 		"middle_name, birth_date, sex, accession, referring_physician, indication, notes) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	const struct phi_text *texts[] = { &p->patient_id, &p->family_name, &p->given_name,
-		&p->middle_name, &p->birth_date };
-	sqlite3_stmt *st = NULL;
-	int i;
-	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, exam_row);
-	for (i = 0; i < 5; i++)
-		sqlite3_bind_text(st, 2 + i, phi_text_get(texts[i]), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, patient_sex_code(p->sex), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, phi_text_get(&p->accession), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, phi_text_get(&p->referring_physician), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, p->indication.value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, p->notes.value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, "storing the patient");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Copies column col into a phi_text; an oversized value (only possible if
- * the database was written by something else) is cut off. */
-static void load_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
-{
-	const unsigned char *v = sqlite3_column_text(st, col);
-
-	snprintf(out, outlen, "%s", v ? (const char *)v : "");
+	return STORE_RUN(s, "storing the patient", sql, STORE_INT(exam_row),
+		STORE_TEXT(phi_text_get(&p->patient_id)), STORE_TEXT(phi_text_get(&p->family_name)),
+		STORE_TEXT(phi_text_get(&p->given_name)), STORE_TEXT(phi_text_get(&p->middle_name)),
+		STORE_TEXT(phi_text_get(&p->birth_date)), STORE_TEXT(patient_sex_code(p->sex)),
+		STORE_TEXT(phi_text_get(&p->accession)),
+		STORE_TEXT(phi_text_get(&p->referring_physician)), STORE_TEXT(p->indication.value),
+		STORE_TEXT(p->notes.value));
 }
 
 int patient_load(struct store *s, int64_t exam_row, struct patient *p)
@@ -620,26 +598,20 @@ int patient_load(struct store *s, int64_t exam_row, struct patient *p)
 	int rc;
 
 	patient_init(p);
-	rc = store_prepare(s, sql, &st);
+	rc = STORE_PREPARE(s, &st, sql, STORE_INT(exam_row));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, exam_row);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
+	rc = store_step_row(s, st, "loading the patient");
+	if (rc == 0) {
 		for (i = 0; i < 5; i++)
-			load_text(st, i, texts[i]->value, sizeof(texts[i]->value));
+			store_column_text(st, i, texts[i]->value, sizeof(texts[i]->value));
 		if (sqlite3_column_text(st, 5))
 			parse_sex((const char *)sqlite3_column_text(st, 5), &p->sex);
-		load_text(st, 6, p->accession.value, sizeof(p->accession.value));
-		load_text(st, 7, p->referring_physician.value, sizeof(p->referring_physician.value));
-		load_text(st, 8, p->indication.value, sizeof(p->indication.value));
-		load_text(st, 9, p->notes.value, sizeof(p->notes.value));
-		break;
-	case SQLITE_DONE:
-		rc = SONO_ENOTFOUND;
-		break;
-	default:
-		rc = store_fail(s, "loading the patient");
+		store_column_text(st, 6, p->accession.value, sizeof(p->accession.value));
+		store_column_text(st, 7, p->referring_physician.value,
+			sizeof(p->referring_physician.value));
+		store_column_text(st, 8, p->indication.value, sizeof(p->indication.value));
+		store_column_text(st, 9, p->notes.value, sizeof(p->notes.value));
 	}
 	sqlite3_finalize(st);
 	return rc;

@@ -92,6 +92,75 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out)
 	return SONO_OK;
 }
 
+int store_prepare_params(struct store *s, const char *sql, const struct store_param *params,
+	size_t n, sqlite3_stmt **out)
+{
+	int rc = store_prepare(s, sql, out);
+	size_t i;
+
+	for (i = 0; rc == SONO_OK && i < n; i++) {
+		const struct store_param *p = &params[i];
+		int col = (int)i + 1;
+
+		switch (p->type) {
+		case STORE_PARAM_INT:
+			sqlite3_bind_int64(*out, col, p->integer);
+			break;
+		case STORE_PARAM_DOUBLE:
+			sqlite3_bind_double(*out, col, p->real);
+			break;
+		case STORE_PARAM_TEXT:
+			sqlite3_bind_text(*out, col, p->text, -1, SQLITE_STATIC);
+			break;
+		case STORE_PARAM_BLOB:
+			sqlite3_bind_blob(*out, col, p->blob, (int)p->blob_len, SQLITE_STATIC);
+			break;
+		}
+	}
+	return rc;
+}
+
+int store_run(struct store *s, const char *what, const char *sql,
+	const struct store_param *params, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = store_prepare_params(s, sql, params, n, &st);
+
+	if (rc != SONO_OK)
+		return rc;
+	return store_step_done(s, st, what);
+}
+
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = SONO_OK;
+
+	/* store_fail() reads the error before finalizing can replace it. */
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_fail(s, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_step_row(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return SONO_OK;
+	case SQLITE_DONE:
+		return SONO_ENOTFOUND;
+	default:
+		return store_fail(s, what);
+	}
+}
+
+void store_column_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+
+	snprintf(out, outlen, "%s", text ? (const char *)text : "");
+}
+
 int store_begin(struct store *s)
 {
 	char sql[48];

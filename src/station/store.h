@@ -76,6 +76,59 @@ int store_exec(struct store *s, const char *sql);
 /* Prepares sql; on failure logs the SQLite message and returns SONO_EDB. */
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out);
 
+/* A value to bind to a statement parameter.  Make one with STORE_INT,
+ * STORE_DOUBLE, STORE_TEXT or STORE_BLOB.  Text and blobs are bound
+ * without a copy (SQLITE_STATIC), so they must outlive the statement. */
+struct store_param {
+	enum { STORE_PARAM_INT, STORE_PARAM_DOUBLE, STORE_PARAM_TEXT, STORE_PARAM_BLOB } type;
+	int64_t integer;
+	double real;
+	const char *text; /* NULL binds SQL NULL */
+	const void *blob;
+	size_t blob_len;
+};
+
+#define STORE_INT(v) ((struct store_param){ .type = STORE_PARAM_INT, .integer = (v) })
+#define STORE_DOUBLE(v) ((struct store_param){ .type = STORE_PARAM_DOUBLE, .real = (v) })
+#define STORE_TEXT(v) ((struct store_param){ .type = STORE_PARAM_TEXT, .text = (v) })
+#define STORE_BLOB(v, len) \
+	((struct store_param){ .type = STORE_PARAM_BLOB, .blob = (v), .blob_len = (len) })
+
+/* The STORE_* arguments of a macro as an array and its length.  sizeof
+ * does not evaluate its operand, so each argument runs once. */
+#define STORE_PARAMS(...) (const struct store_param[]){ __VA_ARGS__ }, \
+	sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param)
+
+/* Prepares sql as store_prepare() does and binds params[i] to parameter
+ * i + 1.  STORE_PREPARE(s, &st, sql, STORE_INT(row), ...) passes the
+ * parameters as arguments. */
+int store_prepare_params(struct store *s, const char *sql, const struct store_param *params,
+	size_t n, sqlite3_stmt **out);
+#define STORE_PREPARE(s, out, sql, ...) \
+	store_prepare_params((s), (sql), STORE_PARAMS(__VA_ARGS__), (out))
+
+/* Prepares sql, binds params, steps it once and finalizes it: for a
+ * statement that returns no rows.  Returns 0, or SONO_EDB after logging the
+ * SQLite error with what failed.  STORE_RUN(s, what, sql, STORE_INT(row),
+ * ...) passes the parameters as arguments. */
+int store_run(struct store *s, const char *what, const char *sql,
+	const struct store_param *params, size_t n);
+#define STORE_RUN(s, what, sql, ...) store_run((s), (what), (sql), STORE_PARAMS(__VA_ARGS__))
+
+/* Steps st, a statement that returns no rows, and finalizes it.  Returns 0,
+ * or SONO_EDB after logging the SQLite error with what failed. */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* Copies text column col of the current row into out, cut to outlen - 1
+ * bytes (only a database written by something else contains longer text).
+ * SQL NULL becomes the empty string. */
+void store_column_text(sqlite3_stmt *st, int col, char *out, size_t outlen);
+
+/* Steps st to its first row.  Returns 0 with the row ready to read,
+ * SONO_ENOTFOUND when there is no row, or SONO_EDB after logging the SQLite
+ * error with what failed.  The caller finalizes st. */
+int store_step_row(struct store *s, sqlite3_stmt *st, const char *what);
+
 /* Writes the WAL back into the database and truncates the WAL to zero bytes,
  * so deleted pages no longer exist in the WAL file.  Returns SONO_EDB when a
  * reader kept the checkpoint from finishing. */

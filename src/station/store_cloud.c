@@ -57,13 +57,6 @@ const char store_cloud_schema[] =
 	" bytes_done INTEGER NOT NULL DEFAULT 0,"
 	" updated_ns INTEGER NOT NULL DEFAULT 0);";
 
-static void copy_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
-{
-	const unsigned char *text = sqlite3_column_text(st, col);
-
-	snprintf(out, outlen, "%s", text ? (const char *)text : "");
-}
-
 /* Copies a blob column of exactly len bytes.  Returns 0 or SONO_EDB. */
 static int copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t len)
 {
@@ -75,38 +68,17 @@ static int copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t len)
 	return 0;
 }
 
-/* Steps a statement that returns no rows, then finalises it. */
-static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = 0;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int store_cloud_session_save(struct store *s, const struct store_cloud_session *sess)
 {
 	static const char sql[] =
 		"INSERT OR REPLACE INTO cloud_session (id, cloud_url, username, role, token,"
 		" token_expires_at, login_at, expires_at, offline)"
 		" VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, sess->cloud_url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, sess->username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sess->role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sess->token, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, sess->token_expires_at);
-	sqlite3_bind_int64(st, 6, sess->login_at);
-	sqlite3_bind_int64(st, 7, sess->expires_at);
-	sqlite3_bind_int(st, 8, sess->offline != 0);
-	return step_done(s, st, "saving the login session");
+	return STORE_RUN(s, "saving the login session", sql, STORE_TEXT(sess->cloud_url),
+		STORE_TEXT(sess->username), STORE_TEXT(sess->role), STORE_TEXT(sess->token),
+		STORE_INT(sess->token_expires_at), STORE_INT(sess->login_at),
+		STORE_INT(sess->expires_at), STORE_INT(sess->offline != 0));
 }
 
 int store_cloud_session_load(struct store *s, struct store_cloud_session *out)
@@ -121,22 +93,16 @@ int store_cloud_session_load(struct store *s, struct store_cloud_session *out)
 	rc = store_prepare(s, sql, &st);
 	if (rc != 0)
 		return rc;
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		copy_text(st, 0, out->cloud_url, sizeof(out->cloud_url));
-		copy_text(st, 1, out->username, sizeof(out->username));
-		copy_text(st, 2, out->role, sizeof(out->role));
-		copy_text(st, 3, out->token, sizeof(out->token));
+	rc = store_step_row(s, st, "loading the login session");
+	if (rc == 0) {
+		store_column_text(st, 0, out->cloud_url, sizeof(out->cloud_url));
+		store_column_text(st, 1, out->username, sizeof(out->username));
+		store_column_text(st, 2, out->role, sizeof(out->role));
+		store_column_text(st, 3, out->token, sizeof(out->token));
 		out->token_expires_at = sqlite3_column_int64(st, 4);
 		out->login_at = sqlite3_column_int64(st, 5);
 		out->expires_at = sqlite3_column_int64(st, 6);
 		out->offline = sqlite3_column_int(st, 7);
-		break;
-	case SQLITE_DONE:
-		rc = SONO_ENOTFOUND;
-		break;
-	default:
-		rc = store_fail(s, "loading the login session");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -152,20 +118,11 @@ int store_cloud_verifier_save(struct store *s, const struct store_cloud_verifier
 	static const char sql[] =
 		"INSERT OR REPLACE INTO cloud_verifiers (username, cloud_url, role, salt,"
 		" iterations, verifier, online_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, v->username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, v->cloud_url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, v->role, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, v->salt, sizeof(v->salt), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, v->iterations);
-	sqlite3_bind_blob(st, 6, v->verifier, sizeof(v->verifier), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, v->online_at);
-	return step_done(s, st, "saving an offline verifier");
+	return STORE_RUN(s, "saving an offline verifier", sql, STORE_TEXT(v->username),
+		STORE_TEXT(v->cloud_url), STORE_TEXT(v->role), STORE_BLOB(v->salt, sizeof(v->salt)),
+		STORE_INT(v->iterations), STORE_BLOB(v->verifier, sizeof(v->verifier)),
+		STORE_INT(v->online_at));
 }
 
 int store_cloud_verifier_load(struct store *s, const char *username, const char *cloud_url,
@@ -178,27 +135,19 @@ int store_cloud_verifier_load(struct store *s, const char *username, const char 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = store_prepare(s, sql, &st);
+	rc = STORE_PREPARE(s, &st, sql, STORE_TEXT(username), STORE_TEXT(cloud_url));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cloud_url, -1, SQLITE_STATIC);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
+	rc = store_step_row(s, st, "loading an offline verifier");
+	if (rc == 0) {
 		snprintf(out->username, sizeof(out->username), "%s", username);
 		snprintf(out->cloud_url, sizeof(out->cloud_url), "%s", cloud_url);
-		copy_text(st, 0, out->role, sizeof(out->role));
+		store_column_text(st, 0, out->role, sizeof(out->role));
 		rc = copy_blob(st, 1, out->salt, sizeof(out->salt));
 		out->iterations = (unsigned)sqlite3_column_int64(st, 2);
 		if (rc == 0)
 			rc = copy_blob(st, 3, out->verifier, sizeof(out->verifier));
 		out->online_at = sqlite3_column_int64(st, 4);
-		break;
-	case SQLITE_DONE:
-		rc = SONO_ENOTFOUND;
-		break;
-	default:
-		rc = store_fail(s, "loading an offline verifier");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -210,34 +159,22 @@ static int insert_scanner(struct store *s, const char *username,
 	static const char sql[] =
 		"INSERT OR REPLACE INTO cloud_scanners (username, serial, model, fingerprint)"
 		" VALUES (?, ?, ?, ?)";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, sc->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sc->model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sc->fingerprint, -1, SQLITE_STATIC);
-	return step_done(s, st, "caching a permitted scanner");
+	return STORE_RUN(s, "caching a permitted scanner", sql, STORE_TEXT(username),
+		STORE_TEXT(sc->serial), STORE_TEXT(sc->model), STORE_TEXT(sc->fingerprint));
 }
 
 int store_cloud_scanners_replace(struct store *s, const char *username,
 	const struct store_cloud_scanner *list, size_t n)
 {
-	sqlite3_stmt *st = NULL;
 	size_t i;
 	int rc;
 
 	rc = store_begin(s);
 	if (rc != 0)
 		return rc;
-	rc = store_prepare(s, "DELETE FROM cloud_scanners WHERE username = ?", &st);
-	if (rc == 0) {
-		sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-		rc = step_done(s, st, "clearing the cached scanners");
-	}
+	rc = STORE_RUN(s, "clearing the cached scanners",
+		"DELETE FROM cloud_scanners WHERE username = ?", STORE_TEXT(username));
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = insert_scanner(s, username, &list[i]);
 	if (rc == 0)
@@ -257,14 +194,13 @@ int store_cloud_scanners_list(struct store *s, const char *username,
 	int rc, step;
 
 	*n = 0;
-	rc = store_prepare(s, sql, &st);
+	rc = STORE_PREPARE(s, &st, sql, STORE_TEXT(username));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
-		copy_text(st, 0, list[*n].serial, sizeof(list[*n].serial));
-		copy_text(st, 1, list[*n].model, sizeof(list[*n].model));
-		copy_text(st, 2, list[*n].fingerprint, sizeof(list[*n].fingerprint));
+		store_column_text(st, 0, list[*n].serial, sizeof(list[*n].serial));
+		store_column_text(st, 1, list[*n].model, sizeof(list[*n].model));
+		store_column_text(st, 2, list[*n].fingerprint, sizeof(list[*n].fingerprint));
 		(*n)++;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -275,19 +211,15 @@ int store_cloud_scanners_list(struct store *s, const char *username,
 
 static int insert_setting(struct store *s, const char *key, const json_t *value)
 {
-	sqlite3_stmt *st = NULL;
 	char *text;
 	int rc;
 
 	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (text == NULL)
 		return SONO_ENOMEM;
-	rc = store_prepare(s, "INSERT INTO cloud_settings (key, value) VALUES (?, ?)", &st);
-	if (rc == 0) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		rc = step_done(s, st, "caching a setting");
-	}
+	rc = STORE_RUN(s, "caching a setting",
+		"INSERT INTO cloud_settings (key, value) VALUES (?, ?)", STORE_TEXT(key),
+		STORE_TEXT(text));
 	free(text);
 	return rc;
 }
@@ -327,10 +259,10 @@ int store_cloud_setting_long(struct store *s, const char *key, long def, long mi
 	int rc;
 
 	*value = def;
-	rc = store_prepare(s, "SELECT value FROM cloud_settings WHERE key = ?", &st);
+	rc = STORE_PREPARE(s, &st, "SELECT value FROM cloud_settings WHERE key = ?",
+		STORE_TEXT(key));
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		parsed = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY, NULL);
 	sqlite3_finalize(st);

@@ -26,46 +26,23 @@ void uploader_options_defaults(struct uploader_options *opt)
 	opt->backoff_max_ms = 300000;
 }
 
-/* Runs a statement with the exam UUID as parameter 1 and up to three
- * integer and one text parameter after it. */
-static int job_exec(struct store *s, const char *sql, const char *uuid, const int64_t *ints,
-	size_t nints, const char *text, const char *what)
-{
-	sqlite3_stmt *st = NULL;
-	size_t i;
-	int rc;
-
-	rc = store_prepare(s, sql, &st);
-	if (rc != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	for (i = 0; i < nints; i++)
-		sqlite3_bind_int64(st, (int)i + 2, ints[i]);
-	if (text != NULL)
-		sqlite3_bind_text(st, (int)nints + 2, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_fail(s, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* Creates the exam's upload_jobs row when missing. */
 static int job_ensure(struct store *s, const char *uuid)
 {
-	return job_exec(s, "INSERT OR IGNORE INTO upload_jobs (exam_id)"
-		" SELECT id FROM exams WHERE uuid = ?1", uuid, NULL, 0, NULL, "creating an upload job");
+	return STORE_RUN(s, "creating an upload job", "INSERT OR IGNORE INTO upload_jobs (exam_id)"
+		" SELECT id FROM exams WHERE uuid = ?1", STORE_TEXT(uuid));
 }
 
 /* Records a failed attempt: the count, the next retry time and the error. */
 static int job_record_failure(struct store *s, const char *uuid, unsigned attempts,
 	uint64_t next_ns, const char *error)
 {
-	int64_t ints[3] = { attempts, (int64_t)next_ns, (int64_t)frame_now_ns() };
-
-	return job_exec(s, "UPDATE upload_jobs SET attempts = ?2, next_attempt_ns = ?3,"
+	return STORE_RUN(s, "recording an upload failure",
+		"UPDATE upload_jobs SET attempts = ?2, next_attempt_ns = ?3,"
 		" updated_ns = ?4, last_error = ?5"
 		" WHERE exam_id = (SELECT id FROM exams WHERE uuid = ?1)",
-		uuid, ints, 3, error, "recording an upload failure");
+		STORE_TEXT(uuid), STORE_INT(attempts), STORE_INT((int64_t)next_ns),
+		STORE_INT((int64_t)frame_now_ns()), STORE_TEXT(error));
 }
 
 void uploader_note_bytes(struct uploader *u, uint64_t sent, uint64_t total)
@@ -81,20 +58,19 @@ void uploader_note_bytes(struct uploader *u, uint64_t sent, uint64_t total)
 void uploader_note_progress(struct uploader *u, const char *uuid, unsigned parts_done,
 	unsigned parts_total, uint64_t bytes_done, uint64_t bytes_total)
 {
-	int64_t ints[3] = { parts_done, parts_total, 0 };
-	int64_t bytes[2] = { (int64_t)bytes_done, (int64_t)bytes_total };
-
 	pthread_mutex_lock(&u->lock);
 	snprintf(u->status.current, sizeof(u->status.current), "%s", uuid);
 	pthread_mutex_unlock(&u->lock);
 	uploader_note_bytes(u, bytes_done, bytes_total);
-	ints[2] = (int64_t)frame_now_ns();
-	job_exec(u->s, "UPDATE upload_jobs SET parts_done = ?2, parts_total = ?3,"
-		" updated_ns = ?4 WHERE exam_id = (SELECT id FROM exams WHERE uuid = ?1)",
-		uuid, ints, 3, NULL, "recording upload progress");
-	job_exec(u->s, "UPDATE upload_jobs SET bytes_done = ?2, bytes_total = ?3"
+	STORE_RUN(u->s, "recording upload progress",
+		"UPDATE upload_jobs SET parts_done = ?2, parts_total = ?3, updated_ns = ?4"
 		" WHERE exam_id = (SELECT id FROM exams WHERE uuid = ?1)",
-		uuid, bytes, 2, NULL, "recording upload progress");
+		STORE_TEXT(uuid), STORE_INT(parts_done), STORE_INT(parts_total),
+		STORE_INT((int64_t)frame_now_ns()));
+	STORE_RUN(u->s, "recording upload progress",
+		"UPDATE upload_jobs SET bytes_done = ?2, bytes_total = ?3"
+		" WHERE exam_id = (SELECT id FROM exams WHERE uuid = ?1)",
+		STORE_TEXT(uuid), STORE_INT((int64_t)bytes_done), STORE_INT((int64_t)bytes_total));
 }
 
 static int enqueue_one(const struct exam_summary *e, void *arg)
@@ -295,9 +271,8 @@ static uint64_t record_failure(struct uploader *u, const char *uuid,
 		res->kind == CLOUD_ERR_LOCKED || res->kind == CLOUD_ERR_LOCAL;
 	sqlite3_stmt *st = NULL;
 
-	if (store_prepare(u->s, "SELECT attempts FROM upload_jobs WHERE exam_id ="
-		    " (SELECT id FROM exams WHERE uuid = ?)", &st) == 0) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (STORE_PREPARE(u->s, &st, "SELECT attempts FROM upload_jobs WHERE exam_id ="
+		    " (SELECT id FROM exams WHERE uuid = ?)", STORE_TEXT(uuid)) == 0) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			attempts = (unsigned)sqlite3_column_int64(st, 0) + 1;
 		sqlite3_finalize(st);
