@@ -124,16 +124,10 @@ static int save_patient(struct ui *ui, void *arg, const struct patient *p, const
 	int rc;
 
 	(void)preset;
-	rc = exam_attach_patient(f->store, f->uuid, p);
-	if (rc == SONO_ESTATE)
-		snprintf(msg, msglen, "The patient can change only while the exam is draft, scanning "
-			"or completed");
-	else if (rc != 0)
-		snprintf(msg, msglen, "The patient could not be stored: %s", sono_strerror(rc));
+	rc = screen_patient_attach(ui, f->store, f->uuid, p, msg, msglen);
 	if (rc != 0)
 		return rc;
 	f->has_patient = 1;
-	ui_message(ui, "Patient stored for exam %.8s", f->uuid);
 	LOG_NOTICE("patient stored for exam %s", f->uuid);
 	return SONO_OK;
 }

@@ -208,17 +208,10 @@ static int save_attach(struct ui *ui, void *arg, const struct patient *p, const 
 	int rc;
 
 	(void)preset;
-	rc = exam_attach_patient(x->store, x->attach_uuid, p);
-	if (rc == SONO_ESTATE)
-		snprintf(msg, msglen, "The patient can change only while the exam is draft, scanning "
-			"or completed");
-	else if (rc != 0)
-		snprintf(msg, msglen, "The patient could not be stored: %s", sono_strerror(rc));
-	if (rc != 0)
-		return rc;
-	x->need_reload = 1;
-	ui_message(ui, "Patient stored for exam %.8s", x->attach_uuid);
-	return SONO_OK;
+	rc = screen_patient_attach(ui, x->store, x->attach_uuid, p, msg, msglen);
+	if (rc == 0)
+		x->need_reload = 1;
+	return rc;
 }
 
 static void attach_patient(struct ui *ui, struct exams_screen *x, const struct exam_summary *e)

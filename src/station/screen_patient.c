@@ -239,3 +239,18 @@ void screen_patient_push(struct ui *ui, const char *title, const struct patient 
 		patient_get_field(initial, (enum patient_field)i, f->values[i], sizeof(f->values[i]));
 	ui_push(ui, &patient_form_screen, f);
 }
+
+int screen_patient_attach(struct ui *ui, struct store *s, const char *uuid,
+	const struct patient *p, char *msg, size_t msglen)
+{
+	int rc = exam_attach_patient(s, uuid, p);
+
+	if (rc == SONO_ESTATE)
+		snprintf(msg, msglen, "The patient can change only while the exam is draft, scanning "
+			"or completed");
+	else if (rc != 0)
+		snprintf(msg, msglen, "The patient could not be stored: %s", sono_strerror(rc));
+	else
+		ui_message(ui, "Patient stored for exam %.8s", uuid);
+	return rc;
+}

@@ -20,4 +20,10 @@ typedef int (*screen_patient_save_fn)(struct ui *ui, void *arg, const struct pat
 void screen_patient_push(struct ui *ui, const char *title, const struct patient *initial,
 	int with_preset, screen_patient_save_fn save, void *arg);
 
+/* Attaches p to the exam uuid in s, for a save callback.  Shows "Patient
+ * stored" on the message line and returns 0, or writes the reason to msg
+ * and returns the SONO_E* code of exam_attach_patient(). */
+int screen_patient_attach(struct ui *ui, struct store *s, const char *uuid,
+	const struct patient *p, char *msg, size_t msglen);
+
 #endif
