@@ -29,6 +29,8 @@
 
 #define KEY_LEN 32
 #define BUSY_TIMEOUT_MS 5000
+/* Buffer size of the database and key file paths. */
+#define DATA_PATH_MAX 4096
 
 struct db_sqlcipher {
 	struct db base; /* first, so a struct db * converts back */
@@ -483,20 +485,31 @@ fail:
 	return rc;
 }
 
+/* Writes the paths of the database and its key file in data_dir.
+ * Returns 0, or SONO_ETOOBIG with the reason in err. */
+static int data_paths(const char *data_dir, char db_path[DATA_PATH_MAX],
+	char key_path[DATA_PATH_MAX], char *err, size_t errlen)
+{
+	if (join_path(db_path, DATA_PATH_MAX, data_dir, DB_FILE_NAME) != SONO_OK
+	    || join_path(key_path, DATA_PATH_MAX, data_dir, DB_KEY_FILE_NAME) != SONO_OK) {
+		snprintf(err, errlen, "data folder path is too long");
+		return SONO_ETOOBIG;
+	}
+	return SONO_OK;
+}
+
 int db_open(struct db **out, const char *data_dir, char *err, size_t errlen)
 {
-	char db_path[4096], key_path[4096];
+	char db_path[DATA_PATH_MAX], key_path[DATA_PATH_MAX];
 	uint8_t key[KEY_LEN];
 	struct db_sqlcipher *d = NULL;
 	struct stat st;
 	int rc;
 
 	*out = NULL;
-	if (join_path(db_path, sizeof(db_path), data_dir, DB_FILE_NAME) != SONO_OK
-	    || join_path(key_path, sizeof(key_path), data_dir, DB_KEY_FILE_NAME) != SONO_OK) {
-		snprintf(err, errlen, "data folder path is too long");
-		return SONO_ETOOBIG;
-	}
+	rc = data_paths(data_dir, db_path, key_path, err, errlen);
+	if (rc != SONO_OK)
+		return rc;
 	if (stat(db_path, &st) != 0) {
 		snprintf(err, errlen, "no database at %s; run sonocloud init --data-dir %s first",
 			db_path, data_dir);
@@ -527,17 +540,15 @@ static int create_empty(const char *path, char *err, size_t errlen)
 
 int db_create(const char *data_dir, char *err, size_t errlen)
 {
-	char db_path[4096], key_path[4096];
+	char db_path[DATA_PATH_MAX], key_path[DATA_PATH_MAX];
 	uint8_t key[KEY_LEN];
 	struct db_sqlcipher *d = NULL;
 	struct stat st;
 	int rc;
 
-	if (join_path(db_path, sizeof(db_path), data_dir, DB_FILE_NAME) != SONO_OK
-	    || join_path(key_path, sizeof(key_path), data_dir, DB_KEY_FILE_NAME) != SONO_OK) {
-		snprintf(err, errlen, "data folder path is too long");
-		return SONO_ETOOBIG;
-	}
+	rc = data_paths(data_dir, db_path, key_path, err, errlen);
+	if (rc != SONO_OK)
+		return rc;
 	if (config_mkdirs(data_dir, 0700) != SONO_OK) {
 		snprintf(err, errlen, "cannot create data folder %s: %s", data_dir, strerror(errno));
 		return SONO_EIO;

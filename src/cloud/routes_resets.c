@@ -14,11 +14,30 @@
 #include "cloud/resets.h"
 #include "cloud/routes.h"
 
+/* Replies {"message": message} with status, or an empty body when the
+ * JSON cannot be built. */
+static void reply_message(struct cloud_request *r, int status, const char *message)
+{
+	json_t *body = json_pack("{s:s}", "message", message);
+
+	if (body != NULL)
+		cloud_reply_json(r, status, body);
+	else
+		cloud_reply(r, status, NULL, NULL, 0);
+	json_decref(body);
+}
+
+/* Replies 503 with Retry-After: 5, for a request the password pool cannot take. */
+static void reply_busy(struct cloud_request *r)
+{
+	cloud_reply_header(r, "Retry-After", "5");
+	cloud_reply_error(r, 503, "busy", "The server is busy; try again in a few seconds.");
+}
+
 static void reset_request_work(struct cloud_request *r, void *arg)
 {
 	struct route_ctx *ctx = arg;
 	struct resets_mail mail = { ctx->app->outbox_dir, ctx->app->public_host, NULL };
-	json_t *body;
 	int rc;
 
 	rc = resets_request(ctx->app->db, &mail, ctx->secret, cloud_request_peer(r));
@@ -26,13 +45,7 @@ static void reset_request_work(struct cloud_request *r, void *arg)
 		LOG_ERROR("password reset request from %s failed: %s", cloud_request_peer(r),
 			sono_strerror(rc));
 	/* 202 in every case, so the reply never reveals whether the account exists. */
-	body = json_pack("{s:s}", "message",
-		"If the account exists, a reset link was sent to its address.");
-	if (body != NULL)
-		cloud_reply_json(r, 202, body);
-	else
-		cloud_reply(r, 202, NULL, NULL, 0);
-	json_decref(body);
+	reply_message(r, 202, "If the account exists, a reset link was sent to its address.");
 	route_ctx_free(ctx);
 }
 
@@ -49,8 +62,7 @@ int routes_reset_request(struct route_ctx *ctx)
 	}
 	if (route_keep_secret(ctx, who) < 0 ||
 	    cloud_request_defer(ctx->req, CLOUD_POOL_PASSWORD, reset_request_work, ctx) < 0) {
-		cloud_reply_header(ctx->req, "Retry-After", "5");
-		cloud_reply_error(ctx->req, 503, "busy", "The server is busy; try again in a few seconds.");
+		reply_busy(ctx->req);
 		return ROUTE_DONE;
 	}
 	return ROUTE_DEFERRED;
@@ -81,7 +93,6 @@ static void reset_use_work(struct cloud_request *r, void *arg)
 {
 	struct route_ctx *ctx = arg;
 	char reason[ACCOUNTS_REASON_MAX];
-	json_t *body;
 	int rc;
 
 	rc = routes_reset_complete(ctx, reason, sizeof(reason));
@@ -92,12 +103,7 @@ static void reset_use_work(struct cloud_request *r, void *arg)
 	} else if (rc < 0) {
 		route_reply_code(ctx, rc, reason);
 	} else {
-		body = json_pack("{s:s}", "message", "The password is set; log in with it.");
-		if (body != NULL)
-			cloud_reply_json(r, 200, body);
-		else
-			cloud_reply(r, 200, NULL, NULL, 0);
-		json_decref(body);
+		reply_message(r, 200, "The password is set; log in with it.");
 	}
 	route_ctx_free(ctx);
 }
@@ -117,8 +123,7 @@ int routes_reset_use(struct route_ctx *ctx)
 	rc = route_keep_secret(ctx, password);
 	crypto_wipe((char *)password, strlen(password));
 	if (rc < 0 || cloud_request_defer(ctx->req, CLOUD_POOL_PASSWORD, reset_use_work, ctx) < 0) {
-		cloud_reply_header(ctx->req, "Retry-After", "5");
-		cloud_reply_error(ctx->req, 503, "busy", "The server is busy; try again in a few seconds.");
+		reply_busy(ctx->req);
 		return ROUTE_DONE;
 	}
 	return ROUTE_DEFERRED;

@@ -61,21 +61,35 @@ static int check_int(const struct setting *s, const char *value, char *reason, s
 	return SONO_OK;
 }
 
-static int check_presets(const json_t *v, char *reason, size_t len)
+/* Checks item i (from 0) of a JSON array setting, writing why it fails to
+ * reason. */
+typedef int (*check_item_fn)(const json_t *item, size_t i, char *reason, size_t len);
+
+/* Checks that v is a JSON array whose items pass check_item.  not_array is
+ * the reason written when v is not an array. */
+static int check_array(const json_t *v, const char *not_array, check_item_fn check_item,
+	char *reason, size_t len)
 {
 	size_t i;
 	json_t *item;
 
 	if (!json_is_array(v)) {
-		snprintf(reason, len, "presets must be a JSON array of names");
+		snprintf(reason, len, "%s", not_array);
 		return SONO_EINVAL;
 	}
 	json_array_foreach(v, i, item) {
-		if (!json_is_string(item) || json_string_length(item) == 0
-		    || json_string_length(item) > 31) {
-			snprintf(reason, len, "preset %zu must be a name of 1 to 31 characters", i + 1);
+		if (check_item(item, i, reason, len) != SONO_OK)
 			return SONO_EINVAL;
-		}
+	}
+	return SONO_OK;
+}
+
+static int check_preset(const json_t *item, size_t i, char *reason, size_t len)
+{
+	if (!json_is_string(item) || json_string_length(item) == 0
+	    || json_string_length(item) > 31) {
+		snprintf(reason, len, "preset %zu must be a name of 1 to 31 characters", i + 1);
+		return SONO_EINVAL;
 	}
 	return SONO_OK;
 }
@@ -98,22 +112,6 @@ static int check_destination(const json_t *d, size_t i, char *reason, size_t len
 	return SONO_OK;
 }
 
-static int check_destinations(const json_t *v, char *reason, size_t len)
-{
-	size_t i;
-	json_t *item;
-
-	if (!json_is_array(v)) {
-		snprintf(reason, len, "dicom_destinations must be a JSON array of objects");
-		return SONO_EINVAL;
-	}
-	json_array_foreach(v, i, item) {
-		if (check_destination(item, i, reason, len) != SONO_OK)
-			return SONO_EINVAL;
-	}
-	return SONO_OK;
-}
-
 static int check_json(const struct setting *s, const char *value, char *reason, size_t len)
 {
 	json_error_t jerr;
@@ -125,8 +123,12 @@ static int check_json(const struct setting *s, const char *value, char *reason, 
 			jerr.column);
 		return SONO_EINVAL;
 	}
-	rc = s->kind == SETTING_PRESETS ? check_presets(v, reason, len)
-		: check_destinations(v, reason, len);
+	if (s->kind == SETTING_PRESETS)
+		rc = check_array(v, "presets must be a JSON array of names", check_preset, reason,
+			len);
+	else
+		rc = check_array(v, "dicom_destinations must be a JSON array of objects",
+			check_destination, reason, len);
 	json_decref(v);
 	return rc;
 }
