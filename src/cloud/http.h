@@ -12,7 +12,14 @@
  * password on the password pool and every other database call on the
  * storage pool, so an event loop never computes a password hash or waits
  * for the database, and a login waits only for the checks queued ahead of
- * it. */
+ * it.
+ *
+ * Before evhttp parses a request, the gate (http_gate.c) reads the request
+ * head (the request line and headers) and withholds the body.  It rejects
+ * malformed heads and ambiguous body lengths itself, and asks the
+ * options' head_check whether the route takes the body.  A rejected request
+ * gets a JSON error reply without its body being read, and the connection
+ * closes after that reply. */
 #ifndef SONO_CLOUD_HTTP_H
 #define SONO_CLOUD_HTTP_H
 
@@ -31,6 +38,58 @@ enum cloud_pool {
 	CLOUD_POOL_COUNT
 };
 
+/* HTTP methods the server accepts.  The gate rejects every other method
+ * before evhttp sees the request. */
+enum cloud_method {
+	CLOUD_METHOD_GET,
+	CLOUD_METHOD_HEAD,
+	CLOUD_METHOD_POST,
+	CLOUD_METHOD_PUT,
+	CLOUD_METHOD_DELETE,
+	CLOUD_METHOD_OTHER,
+};
+
+/* The request line and headers of a request, as the gate sees them before
+ * any of the body is read.  The strings live until the decision is made. */
+struct cloud_request_head {
+	enum cloud_method method;
+	const char *path;           /* decoded path, or NULL when it does not decode */
+	const char *authorization;  /* the Authorization header, or NULL */
+	uint64_t content_length;    /* 0 when the request has no Content-Length */
+};
+
+/* A reply the server sends in place of running a handler, because the
+ * request head alone rules the request out. */
+struct cloud_rejection {
+	int status;                /* HTTP status; 0 means the request is not rejected */
+	const char *error;         /* machine-readable code, a string literal */
+	char message[160];         /* sentence for people */
+	const char *label;         /* route pattern for the log, or NULL */
+	const char *header_name;   /* one extra response header, or NULL */
+	char header_value[64];
+};
+
+/* Fills f with status, error code and message and no extra header. */
+void cloud_rejection_set(struct cloud_rejection *f, int status, const char *error,
+	const char *message);
+
+enum cloud_head_decision {
+	CLOUD_HEAD_ACCEPT,        /* read the body and run the handler */
+	CLOUD_HEAD_REJECT,        /* send the rejection and close the connection */
+	CLOUD_HEAD_CHECK_STORAGE, /* run head_work on a storage thread first */
+};
+
+/* Decides on a request head on the event loop, so it must not block.
+ * max_body is the server's body limit.  Fills rejection when it returns
+ * CLOUD_HEAD_REJECT. */
+typedef enum cloud_head_decision (*cloud_http_head_check)(const struct cloud_request_head *head,
+	size_t max_body, struct cloud_rejection *rejection, void *arg);
+
+/* Finishes a CLOUD_HEAD_CHECK_STORAGE decision on a storage thread: sets
+ * rejection->status to reject the request, or leaves it 0 to accept it. */
+typedef void (*cloud_http_head_work)(const struct cloud_request_head *head,
+	struct cloud_rejection *rejection, void *arg);
+
 struct cloud_http_options {
 	const char *host;          /* numeric address or name to bind */
 	unsigned port;
@@ -43,6 +102,9 @@ struct cloud_http_options {
 	size_t max_body_bytes;     /* largest body of any route */
 	int request_timeout_s;     /* whole request, from accept or last reply */
 	int max_connections;       /* open connections; newer ones are closed at once */
+	cloud_http_head_check head_check; /* NULL accepts every well-formed head */
+	cloud_http_head_work head_work;   /* needed when head_check can return CHECK_STORAGE */
+	void *head_arg;                   /* passed to head_check and head_work */
 };
 
 /* Fills opt with the defaults: 127.0.0.1:8443, 4 workers, 2 password and
@@ -72,16 +134,6 @@ void cloud_http_address(const struct cloud_http *h, char *out, size_t outlen);
 /* Stops accepting, replies 503 to queued pool jobs, stops the event loops,
  * joins every thread and frees the server.  Accepts NULL. */
 void cloud_http_stop(struct cloud_http *h);
-
-/* HTTP methods the server accepts; others get 405 from evhttp itself. */
-enum cloud_method {
-	CLOUD_METHOD_GET,
-	CLOUD_METHOD_HEAD,
-	CLOUD_METHOD_POST,
-	CLOUD_METHOD_PUT,
-	CLOUD_METHOD_DELETE,
-	CLOUD_METHOD_OTHER,
-};
 
 enum cloud_method cloud_request_method(const struct cloud_request *r);
 
@@ -139,6 +191,9 @@ void cloud_reply_json(struct cloud_request *r, int status, const json_t *body);
  * for people.  Also logs the error with the route, never the raw path. */
 void cloud_reply_error(struct cloud_request *r, int status, const char *error,
 	const char *message);
+
+/* Replies with the rejection's status, error, message and extra header. */
+void cloud_reply_rejection(struct cloud_request *r, const struct cloud_rejection *f);
 
 /* Adds a response header (copied).  At most 8 per response; more are
  * dropped with a warning in the log. */

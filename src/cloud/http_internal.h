@@ -1,5 +1,5 @@
 /* Structures shared by the files of the HTTP core (http.c, http_request.c,
- * http_slow.c).  Handlers use http.h only. */
+ * http_slow.c, http_gate.c).  Handlers use http.h only. */
 #ifndef SONO_CLOUD_HTTP_INTERNAL_H
 #define SONO_CLOUD_HTTP_INTERNAL_H
 
@@ -26,6 +26,18 @@ struct http_worker {
 	int running;
 };
 
+/* Where the gate of a connection is in the current request; see
+ * http_gate.c for the transitions. */
+enum http_gate_state {
+	GATE_HEAD,  /* reading a request head; evhttp has none of it */
+	GATE_CHECK, /* a storage thread checks the head; reading is paused */
+	GATE_BODY,  /* evhttp has the head and gets body_left more bytes */
+	GATE_REPLY, /* evhttp has the whole request; later bytes wait for its reply */
+	GATE_CLOSE, /* evhttp has a rejection; the connection closes after its reply */
+};
+
+struct http_gate_check;
+
 /* One accepted connection.  Freed by OpenSSL's ex-data callback when
  * evhttp frees the connection's bufferevent and with it the SSL. */
 struct http_conn {
@@ -33,13 +45,29 @@ struct http_conn {
 	struct bufferevent *bev;
 	struct event *deadline; /* cuts off slow requests, see http_conn_arm */
 	int over_limit;         /* accepted past max_connections, closed at once */
+
+	/* The gate between the TLS input and evhttp. */
+	enum http_gate_state gate;
+	struct evbuffer *held;          /* bytes read but not given to evhttp yet */
+	struct evbuffer *spare;         /* scratch for splitting the input buffer */
+	struct evbuffer_cb_entry *input_cb;
+	struct event *resume;           /* runs the gate after a reply */
+	struct http_gate_check *check;  /* the storage check in progress, or NULL */
+	size_t head_length;             /* bytes of the head held during a check */
+	uint64_t content_length;        /* of that head */
+	uint64_t body_left;             /* body bytes evhttp has yet to get */
+	int moving;                     /* set while the gate changes the input buffer */
+	int paused;                     /* the gate disabled reading */
+	struct cloud_rejection rejection;   /* answers the next request when status != 0 */
 };
 
-/* A deferred job in a pool queue. */
+/* A deferred job in a pool queue: either a request's work or, when check
+ * is set, the storage check of a request head. */
 struct http_job {
 	struct cloud_request *request;
 	cloud_http_work work;
 	void *arg;
+	struct http_gate_check *check;
 	struct http_job *next;
 };
 
@@ -115,5 +143,33 @@ void http_peer_name(int fd, char *out, size_t outlen);
  * jobs and replies 503 to jobs that have not started. */
 int http_slow_start(struct cloud_http *h, char *err, size_t errlen);
 void http_slow_stop(struct cloud_http *h);
+
+/* Queues the storage check k.  Returns 0, SONO_ENOMEM, or SONO_ETOOBIG
+ * when the queue is full or the server is stopping. */
+int http_slow_queue_check(struct cloud_http *h, struct http_gate_check *k);
+
+/* Sets up the gate of connection c, whose bev is set.  Returns 0 or
+ * SONO_ENOMEM. */
+int http_gate_init(struct http_conn *c, struct event_base *base);
+
+/* Frees the gate of c when its connection is gone.  A storage check still
+ * running is detached and frees itself when it ends. */
+void http_gate_free(struct http_conn *c);
+
+/* Lets the gate read the next request once the reply to the current one
+ * is sent. */
+void http_gate_resume(struct http_conn *c);
+
+/* Turns reading back on if the gate paused it, so that evhttp sees the end
+ * of a connection that the deadline shut down. */
+void http_gate_wake(struct http_conn *c);
+
+/* Runs on a storage thread: the head check of k, then hands k back to its
+ * event loop. */
+void http_gate_check_run(struct http_gate_check *k);
+
+/* Rejects the head of k with 503 because the server stops, and hands k
+ * back to its event loop. */
+void http_gate_check_cancel(struct http_gate_check *k);
 
 #endif

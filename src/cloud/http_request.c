@@ -16,6 +16,7 @@
 #include "sono/crypto.h"
 #include "sono/error.h"
 #include "sono/log.h"
+#include "cloud/http_head.h"
 #include "cloud/http_internal.h"
 
 /* Client errors (4xx) logged per second at most; the rest are counted and
@@ -31,25 +32,6 @@ static unsigned error_log_count, error_log_dropped;
 #define CSP_API "default-src 'none'; frame-ancestors 'none'"
 #define CSP_PAGE "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " \
 	"frame-ancestors 'none'; base-uri 'none'"
-
-/* Decodes the request target's path.  A path whose decoding contains a NUL
- * byte is treated as invalid, so handlers can use it as a C string. */
-static char *http_decode_path(struct evhttp_request *req)
-{
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
-	size_t len = 0;
-	char *path;
-
-	if (raw == NULL || raw[0] != '/')
-		return NULL;
-	path = evhttp_uridecode(raw, 0, &len);
-	if (path != NULL && strlen(path) != len) {
-		free(path);
-		path = NULL;
-	}
-	return path;
-}
 
 /* Parses URL-encoded key=value pairs into a new list, or returns NULL. */
 static struct evkeyvalq *http_parse_pairs(const char *raw)
@@ -102,6 +84,28 @@ static void http_fill_peer(struct cloud_request *r)
 		snprintf(r->peer, sizeof(r->peer), "%s", address);
 }
 
+static void http_add_security_headers(struct evkeyvalq *out, const char *content_type)
+{
+	int page = content_type != NULL && strncmp(content_type, "text/html", 9) == 0;
+
+	evhttp_add_header(out, "Strict-Transport-Security", "max-age=63072000");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(out, "X-Frame-Options", "DENY");
+	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(out, "Content-Security-Policy", page ? CSP_PAGE : CSP_API);
+}
+
+/* Replies to req with an empty 500 when no cloud_request can be allocated.
+ * evhttp_send_error would send an HTML page without the security headers. */
+static void http_send_out_of_memory(struct evhttp_request *req)
+{
+	LOG_ERROR("out of memory for a request; answering 500");
+	http_add_security_headers(evhttp_request_get_output_headers(req), NULL);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+	evhttp_send_reply(req, 500, "Internal Server Error", NULL);
+}
+
 void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct http_worker *w = arg;
@@ -113,17 +117,26 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 		evtimer_del(c->deadline);
 	r = calloc(1, sizeof(*r));
 	if (r == NULL || (r->body = evbuffer_new()) == NULL) {
-		LOG_ERROR("out of memory for a request; answering 500");
 		free(r);
-		evhttp_send_error(req, 500, NULL);
+		http_send_out_of_memory(req);
 		return;
 	}
 	r->req = req;
 	r->worker = w;
 	r->label = "request";
-	r->path = http_decode_path(req);
-	http_parse_query(r);
 	http_fill_peer(r);
+
+	/* A request the gate rejected is a stand-in for the real one. */
+	if (c != NULL && c->rejection.status != 0) {
+		if (c->rejection.label != NULL)
+			r->label = c->rejection.label;
+		cloud_reply_rejection(r, &c->rejection);
+		c->rejection.status = 0;
+		http_send(r);
+		return;
+	}
+	r->path = http_head_decode_path(evhttp_request_get_evhttp_uri(req));
+	http_parse_query(r);
 
 	w->server->handler(r, w->server->handler_arg);
 	if (!r->deferred)
@@ -155,18 +168,7 @@ void http_request_free(struct cloud_request *r)
 static void http_on_complete(struct evhttp_request *req, void *arg)
 {
 	http_conn_arm(arg);
-}
-
-static void http_add_security_headers(struct evkeyvalq *out, const char *content_type)
-{
-	int page = content_type != NULL && strncmp(content_type, "text/html", 9) == 0;
-
-	evhttp_add_header(out, "Strict-Transport-Security", "max-age=63072000");
-	evhttp_add_header(out, "Cache-Control", "no-store");
-	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(out, "X-Frame-Options", "DENY");
-	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(out, "Content-Security-Policy", page ? CSP_PAGE : CSP_API);
+	http_gate_resume(arg);
 }
 
 void http_send(struct cloud_request *r)
@@ -182,6 +184,10 @@ void http_send(struct cloud_request *r)
 		evhttp_add_header(out, "Content-Type", r->content_type);
 	for (i = 0; i < r->header_count; i++)
 		evhttp_add_header(out, r->headers[i].name, r->headers[i].value);
+	/* After a rejection the rest of the stream is unread and cannot be
+	 * framed, so the connection ends with the reply. */
+	if (c != NULL && c->gate == GATE_CLOSE)
+		evhttp_add_header(out, "Connection", "close");
 	if (c != NULL)
 		evhttp_request_set_on_complete_cb(r->req, http_on_complete, c);
 	evhttp_send_reply(r->req, r->status, NULL, r->body);
@@ -359,6 +365,13 @@ void cloud_reply_error(struct cloud_request *r, int status, const char *error,
 		cloud_reply(r, status, NULL, NULL, 0);
 	free(text);
 	json_decref(body);
+}
+
+void cloud_reply_rejection(struct cloud_request *r, const struct cloud_rejection *f)
+{
+	if (f->header_name != NULL)
+		cloud_reply_header(r, f->header_name, f->header_value);
+	cloud_reply_error(r, f->status, f->error, f->message);
 }
 
 void cloud_reply_header(struct cloud_request *r, const char *name, const char *value)

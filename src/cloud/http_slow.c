@@ -67,8 +67,12 @@ static void *http_slow_main(void *arg)
 	if (s->nice > 0 && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), s->nice) < 0)
 		LOG_DEBUG("cannot lower the priority of a pool thread");
 	while ((job = http_slow_pop(s)) != NULL) {
-		job->work(job->request, job->arg);
-		http_slow_finish(job->request);
+		if (job->check != NULL) {
+			http_gate_check_run(job->check);
+		} else {
+			job->work(job->request, job->arg);
+			http_slow_finish(job->request);
+		}
 		free(job);
 	}
 	return NULL;
@@ -132,8 +136,13 @@ static void http_pool_drain(struct http_slow *s)
 	s->started = 0;
 	for (job = s->head; job != NULL; job = next) {
 		next = job->next;
-		cloud_reply_error(job->request, 503, "unavailable", "The server is shutting down.");
-		http_slow_finish(job->request);
+		if (job->check != NULL) {
+			http_gate_check_cancel(job->check);
+		} else {
+			cloud_reply_error(job->request, 503, "unavailable",
+				"The server is shutting down.");
+			http_slow_finish(job->request);
+		}
 		free(job);
 	}
 	s->head = s->tail = NULL;
@@ -152,29 +161,16 @@ void http_slow_stop(struct cloud_http *h)
 		http_pool_drain(&h->pools[i]);
 }
 
-int cloud_request_defer(struct cloud_request *r, enum cloud_pool pool, cloud_http_work work,
-	void *arg)
+/* Appends job to the queue of s and wakes a thread.  Returns 0, or
+ * SONO_ETOOBIG (job is freed) when the queue is full or s is stopping. */
+static int http_pool_push(struct http_slow *s, struct http_job *job)
 {
-	struct http_slow *s;
-	struct http_job *job;
-
-	if (r->deferred || pool < 0 || pool >= CLOUD_POOL_COUNT)
-		return SONO_ESTATE;
-	s = &r->worker->server->pools[pool];
-	job = calloc(1, sizeof(*job));
-	if (job == NULL)
-		return SONO_ENOMEM;
-	job->request = r;
-	job->work = work;
-	job->arg = arg;
-
 	pthread_mutex_lock(&s->lock);
-	if (s->stopping || s->queued >= r->worker->server->opt.slow_queue_max) {
+	if (s->stopping || s->queued >= s->server->opt.slow_queue_max) {
 		pthread_mutex_unlock(&s->lock);
 		free(job);
 		return SONO_ETOOBIG;
 	}
-	r->deferred = 1;
 	if (s->tail != NULL)
 		s->tail->next = job;
 	else
@@ -184,4 +180,37 @@ int cloud_request_defer(struct cloud_request *r, enum cloud_pool pool, cloud_htt
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+int cloud_request_defer(struct cloud_request *r, enum cloud_pool pool, cloud_http_work work,
+	void *arg)
+{
+	struct http_job *job;
+	int rc;
+
+	if (r->deferred || pool < 0 || pool >= CLOUD_POOL_COUNT)
+		return SONO_ESTATE;
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		return SONO_ENOMEM;
+	job->request = r;
+	job->work = work;
+	job->arg = arg;
+
+	/* Set before the push: a pool thread may finish the job at once. */
+	r->deferred = 1;
+	rc = http_pool_push(&r->worker->server->pools[pool], job);
+	if (rc < 0)
+		r->deferred = 0;
+	return rc;
+}
+
+int http_slow_queue_check(struct cloud_http *h, struct http_gate_check *k)
+{
+	struct http_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL)
+		return SONO_ENOMEM;
+	job->check = k;
+	return http_pool_push(&h->pools[CLOUD_POOL_STORAGE], job);
 }

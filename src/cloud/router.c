@@ -3,10 +3,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sono/crypto.h"
 #include "sono/error.h"
+#include "cloud/json_body.h"
 #include "cloud/router.h"
+#include "cloud/sessions.h"
 
 #define ANY ROUTER_ROLE_ANY
 #define CLIN ROUTER_ROLE_CLINICIAN
@@ -164,4 +167,93 @@ int cloud_router_match(enum cloud_method method, const char *path,
 			allow_add(allow, allowlen, r->method);
 	}
 	return path_found ? SONO_ESTATE : SONO_ENOTFOUND;
+}
+
+void cloud_router_reject_match(int rc, const char *allow, struct cloud_rejection *rejection)
+{
+	if (rc != SONO_ESTATE) {
+		cloud_rejection_set(rejection, 404, "not_found", "There is no such resource.");
+		return;
+	}
+	cloud_rejection_set(rejection, 405, "method_not_allowed",
+		"This path does not accept that method; see the Allow header.");
+	rejection->header_name = "Allow";
+	snprintf(rejection->header_value, sizeof(rejection->header_value), "%s", allow);
+}
+
+static void reject_unauthorized(struct cloud_rejection *rejection, const char *error,
+	const char *message)
+{
+	cloud_rejection_set(rejection, 401, error, message);
+	rejection->header_name = "WWW-Authenticate";
+	snprintf(rejection->header_value, sizeof(rejection->header_value), "Bearer realm=\"sonocloud\"");
+}
+
+void cloud_router_reject_session(struct cloud_rejection *rejection)
+{
+	reject_unauthorized(rejection, "invalid_token",
+		"The session token is invalid, expired or revoked; log in again.");
+}
+
+const char *cloud_router_bearer(const char *authorization, struct cloud_rejection *rejection)
+{
+	const char *token;
+	size_t i;
+
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0) {
+		reject_unauthorized(rejection, "unauthorized", "Log in and send the session token "
+			"as \"Authorization: Bearer TOKEN\".");
+		return NULL;
+	}
+	token = authorization + 7;
+	for (i = 0; token[i] != '\0'; i++)
+		if (!((token[i] >= '0' && token[i] <= '9') || (token[i] >= 'a' && token[i] <= 'f') ||
+		      (token[i] >= 'A' && token[i] <= 'F')))
+			break;
+	if (token[i] != '\0' || i != SESSIONS_TOKEN_HEX_LEN - 1) {
+		cloud_router_reject_session(rejection);
+		return NULL;
+	}
+	return token;
+}
+
+/* Rejects a body longer than the route takes.  Returns 0 or -1. */
+static int check_length(const struct cloud_route *route, uint64_t length, size_t max_body,
+	struct cloud_rejection *rejection)
+{
+	uint64_t limit = route->body == ROUTER_BODY_BINARY ? max_body : JSON_BODY_MAX;
+	char message[sizeof(rejection->message)];
+
+	if (length <= limit)
+		return 0;
+	snprintf(message, sizeof(message), "The body is larger than the %llu bytes this "
+		"request accepts.", (unsigned long long)limit);
+	cloud_rejection_set(rejection, 413, "too_large", message);
+	return -1;
+}
+
+enum cloud_head_decision cloud_router_check_head(const struct cloud_request_head *head,
+	size_t max_body, struct cloud_rejection *rejection)
+{
+	struct cloud_route_match m;
+	const struct cloud_route *route;
+	char allow[64];
+	int rc;
+
+	memset(rejection, 0, sizeof(*rejection));
+	if (head->method != CLOUD_METHOD_OTHER && head->content_length == 0)
+		return CLOUD_HEAD_ACCEPT;
+	rc = cloud_router_match(head->method, head->path, &m, allow, sizeof(allow));
+	if (rc < 0) {
+		cloud_router_reject_match(rc, allow, rejection);
+		return CLOUD_HEAD_REJECT;
+	}
+	route = m.route;
+	if ((route->roles != 0 && cloud_router_bearer(head->authorization, rejection) == NULL) ||
+	    check_length(route, head->content_length, max_body, rejection) < 0) {
+		rejection->label = route->pattern;
+		return CLOUD_HEAD_REJECT;
+	}
+	rejection->label = route->pattern;
+	return route->roles != 0 ? CLOUD_HEAD_CHECK_STORAGE : CLOUD_HEAD_ACCEPT;
 }

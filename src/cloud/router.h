@@ -73,4 +73,30 @@ int cloud_router_match(enum cloud_method method, const char *path,
 /* Returns the whole table, terminated by an entry with a NULL pattern. */
 const struct cloud_route *cloud_router_table(void);
 
+/* Fills rejection with 404 for SONO_ENOTFOUND, or 405 with the Allow header
+ * for SONO_ESTATE, the failures of cloud_router_match. */
+void cloud_router_reject_match(int rc, const char *allow, struct cloud_rejection *rejection);
+
+/* Returns the token of an "Authorization: Bearer TOKEN" value when TOKEN
+ * has the form of a session token (64 hex digits), or NULL after filling
+ * rejection with 401 and WWW-Authenticate.  authorization may be NULL.  The
+ * token points into authorization. */
+const char *cloud_router_bearer(const char *authorization, struct cloud_rejection *rejection);
+
+/* Fills rejection with the 401 for a token that is not a live session. */
+void cloud_router_reject_session(struct cloud_rejection *rejection);
+
+/* Decides whether a request may send its body, from the head alone (the
+ * server's cloud_http_head_check).  A request without a body is accepted,
+ * because the handler checks it in full, unless its method is not one the
+ * server supports.  A request with a body is rejected when its route does
+ * not exist, its route needs a session and it carries no well-formed
+ * bearer token (401), or its Content-Length exceeds the route's limit
+ * (413): max_body for parts, JSON_BODY_MAX for every other route.  A
+ * request with a body to a route that needs a session returns
+ * CLOUD_HEAD_CHECK_STORAGE, so that its token is looked up before the
+ * body is read. */
+enum cloud_head_decision cloud_router_check_head(const struct cloud_request_head *head,
+	size_t max_body, struct cloud_rejection *rejection);
+
 #endif

@@ -101,10 +101,9 @@ static int route_check_body(struct route_ctx *ctx)
 	size_t len;
 	int rc;
 
-	/* NOTE: evhttp has already read the whole body, up to the server-wide
-	 * limit for parts (16 MiB by default), before this runs, and before the
-	 * session is checked.  A JSON route rejects more than 64 KiB only here,
-	 * so buffered bodies can take up to the connection limit times 16 MiB. */
+	/* The gate (cloud_routes_check_head) has rejected bodies over the
+	 * route's limit, and bodies without a live session on routes that need
+	 * one, before evhttp read them. */
 	if (kind == ROUTER_BODY_NONE)
 		return 0;
 	if (kind == ROUTER_BODY_BINARY && cloud_request_header(ctx->req, "Content-Length") == NULL) {
@@ -144,37 +143,31 @@ static unsigned role_bit(enum account_role role)
 	return 0;
 }
 
-static void route_reply_unauthorized(struct route_ctx *ctx, const char *error, const char *message)
-{
-	cloud_reply_header(ctx->req, "WWW-Authenticate", "Bearer realm=\"sonocloud\"");
-	cloud_reply_error(ctx->req, 401, error, message);
-}
-
 /* Finds the session of the bearer token and the user behind it, then checks
  * the route's roles.  Returns 0, or -1 after setting the error response. */
 static int route_authenticate(struct route_ctx *ctx)
 {
 	const char *auth = cloud_request_header(ctx->req, "Authorization");
+	struct cloud_rejection rejection;
 	struct session session;
+	const char *token;
 	int rc;
 
-	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
-		route_reply_unauthorized(ctx, "unauthorized", "Log in and send the session token "
-			"as \"Authorization: Bearer TOKEN\".");
+	token = cloud_router_bearer(auth, &rejection);
+	if (token == NULL) {
+		cloud_reply_rejection(ctx->req, &rejection);
 		return -1;
 	}
-	auth += 7;
-	if (strlen(auth) >= sizeof(ctx->token) ||
-	    sessions_lookup(ctx->app->db, auth, &session) < 0) {
-		route_reply_unauthorized(ctx, "invalid_token",
-			"The session token is invalid, expired or revoked; log in again.");
+	if (sessions_lookup(ctx->app->db, token, &session) < 0) {
+		cloud_router_reject_session(&rejection);
+		cloud_reply_rejection(ctx->req, &rejection);
 		return -1;
 	}
-	snprintf(ctx->token, sizeof(ctx->token), "%s", auth);
+	snprintf(ctx->token, sizeof(ctx->token), "%s", token);
 	rc = accounts_get_by_id(ctx->app->db, session.user_id, &ctx->user);
 	if (rc < 0 || ctx->user.disabled) {
-		route_reply_unauthorized(ctx, "invalid_token",
-			"The session token is invalid, expired or revoked; log in again.");
+		cloud_router_reject_session(&rejection);
+		cloud_reply_rejection(ctx->req, &rejection);
 		return -1;
 	}
 	if ((role_bit(ctx->user.role) & ctx->match.route->roles) == 0) {
@@ -189,19 +182,15 @@ static int route_authenticate(struct route_ctx *ctx)
  * when there is none.  Returns 0 or -1. */
 static int route_find(struct route_ctx *ctx)
 {
+	struct cloud_rejection rejection;
 	char allow[64];
 	int rc;
 
 	rc = cloud_router_match(cloud_request_method(ctx->req), cloud_request_path(ctx->req),
 		&ctx->match, allow, sizeof(allow));
-	if (rc == SONO_ESTATE) {
-		cloud_reply_header(ctx->req, "Allow", allow);
-		cloud_reply_error(ctx->req, 405, "method_not_allowed",
-			"This path does not accept that method; see the Allow header.");
-		return -1;
-	}
 	if (rc < 0) {
-		cloud_reply_error(ctx->req, 404, "not_found", "There is no such resource.");
+		cloud_router_reject_match(rc, allow, &rejection);
+		cloud_reply_rejection(ctx->req, &rejection);
 		return -1;
 	}
 	cloud_request_set_label(ctx->req, ctx->match.route->pattern);
@@ -250,4 +239,31 @@ void cloud_routes_handle(struct cloud_request *r, void *arg)
 		return;
 out:
 	route_ctx_free(ctx);
+}
+
+enum cloud_head_decision cloud_routes_check_head(const struct cloud_request_head *head,
+	size_t max_body, struct cloud_rejection *rejection, void *arg)
+{
+	return cloud_router_check_head(head, max_body, rejection);
+}
+
+void cloud_routes_check_session(const struct cloud_request_head *head,
+	struct cloud_rejection *rejection, void *arg)
+{
+	struct cloud_app *app = arg;
+	struct session session;
+	const char *token = cloud_router_bearer(head->authorization, rejection);
+	int rc;
+
+	if (token == NULL)
+		return;
+	rc = sessions_lookup(app->db, token, &session);
+	if (rc == SONO_EAUTH) {
+		cloud_router_reject_session(rejection);
+	} else if (rc < 0) {
+		LOG_ERROR("cannot look up a session before reading a request body: %s",
+			sono_strerror(rc));
+		cloud_rejection_set(rejection, 500, "internal_error",
+			"The server could not check the session; try again later.");
+	}
 }

@@ -47,6 +47,17 @@ typedef int (*route_handler)(struct route_ctx *ctx);
  * arg is the struct cloud_app. */
 void cloud_routes_handle(struct cloud_request *r, void *arg);
 
+/* The server's head_check: cloud_router_check_head. */
+enum cloud_head_decision cloud_routes_check_head(const struct cloud_request_head *head,
+	size_t max_body, struct cloud_rejection *rejection, void *arg);
+
+/* The server's head_work, on a storage thread: rejects the head with 401
+ * unless its bearer token is a live session (a SHA-256 and one look-up,
+ * never a password hash), or 500 when the look-up fails.  arg is the
+ * struct cloud_app. */
+void cloud_routes_check_session(const struct cloud_request_head *head,
+	struct cloud_rejection *rejection, void *arg);
+
 /* Frees ctx, wiping the token and any copied secret; accepts NULL. */
 void route_ctx_free(struct route_ctx *ctx);
 

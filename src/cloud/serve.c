@@ -328,6 +328,9 @@ static int serve_run(struct serve_options *o)
 
 	serve_fit_connections(o);
 	serve_block_signals(&set);
+	o->http.head_check = cloud_routes_check_head;
+	o->http.head_work = cloud_routes_check_session;
+	o->http.head_arg = &app;
 	if (cloud_http_start(&http, &o->http, cloud_routes_handle, &app, err, sizeof(err)) < 0) {
 		LOG_ERROR("cannot start the server on %s: %s", o->listen, err);
 		goto out;

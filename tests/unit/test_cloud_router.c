@@ -1,4 +1,5 @@
-/* Tests of the cloud's routing table: matches, parameters, 404 and 405. */
+/* Tests of the cloud's routing table: matches, parameters, 404 and 405,
+ * and the decisions on request heads before their bodies are read. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -10,9 +11,14 @@
 #include <string.h>
 
 #include "sono/error.h"
+#include "cloud/json_body.h"
 #include "cloud/router.h"
 
 #define UUID "0f8fad5b-d9cb-469f-a165-70867728950e"
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF"
+#define BEARER "Bearer " TOKEN
+#define PART_PATH "/api/v1/exams/" UUID "/parts/1"
+#define MAX_BODY (16 * 1024 * 1024)
 
 static int match(enum cloud_method method, const char *path, struct cloud_route_match *m)
 {
@@ -151,6 +157,105 @@ static void every_route_reachable(void **state)
 	assert_int_equal(n, ROUTE_COUNT);
 }
 
+static enum cloud_head_decision check(enum cloud_method method, const char *path,
+	const char *authorization, uint64_t length, struct cloud_rejection *f)
+{
+	struct cloud_request_head head = { method, path, authorization, length };
+
+	return cloud_router_check_head(&head, MAX_BODY, f);
+}
+
+static void bodyless_heads_accepted(void **state)
+{
+	struct cloud_rejection f;
+
+	assert_int_equal(check(CLOUD_METHOD_GET, "/api/v1/me", NULL, 0, &f), CLOUD_HEAD_ACCEPT);
+	assert_int_equal(check(CLOUD_METHOD_GET, "/nothing", NULL, 0, &f), CLOUD_HEAD_ACCEPT);
+	assert_int_equal(check(CLOUD_METHOD_PUT, PART_PATH, NULL, 0, &f), CLOUD_HEAD_ACCEPT);
+}
+
+static void other_methods_rejected(void **state)
+{
+	struct cloud_rejection f;
+
+	assert_int_equal(check(CLOUD_METHOD_OTHER, "/api/v1/me", NULL, 0, &f), CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 405);
+	assert_string_equal(f.header_name, "Allow");
+	assert_string_equal(f.header_value, "GET, HEAD");
+	assert_int_equal(check(CLOUD_METHOD_OTHER, "/nothing", NULL, 0, &f), CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 404);
+}
+
+static void body_without_route_rejected(void **state)
+{
+	struct cloud_rejection f;
+
+	assert_int_equal(check(CLOUD_METHOD_POST, "/nothing", NULL, 10, &f), CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 404);
+	assert_int_equal(check(CLOUD_METHOD_POST, "/api/v1/me", NULL, 10, &f), CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 405);
+	assert_int_equal(check(CLOUD_METHOD_POST, NULL, NULL, 10, &f), CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 404);
+}
+
+static void body_without_token_gets_401(void **state)
+{
+	static const char *bad[] = {
+		NULL, "", "Basic abc", "Bearer", "Bearer ", "Bearer 0123",
+		BEARER "0", "Bearer 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+	};
+	struct cloud_rejection f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(check(CLOUD_METHOD_PUT, PART_PATH, bad[i], 100, &f),
+			CLOUD_HEAD_REJECT);
+		assert_int_equal(f.status, 401);
+		assert_string_equal(f.header_name, "WWW-Authenticate");
+		assert_string_equal(f.label, "/api/v1/exams/{uuid}/parts/{n}");
+	}
+}
+
+static void token_is_checked_in_storage(void **state)
+{
+	struct cloud_rejection f;
+
+	assert_int_equal(check(CLOUD_METHOD_PUT, PART_PATH, BEARER, MAX_BODY, &f),
+		CLOUD_HEAD_CHECK_STORAGE);
+	assert_int_equal(f.status, 0);
+	assert_string_equal(f.label, "/api/v1/exams/{uuid}/parts/{n}");
+	assert_int_equal(check(CLOUD_METHOD_POST, "/api/v1/exams", "bearer " TOKEN, 10, &f),
+		CLOUD_HEAD_CHECK_STORAGE);
+}
+
+static void length_over_route_limit_gets_413(void **state)
+{
+	struct cloud_rejection f;
+
+	assert_int_equal(check(CLOUD_METHOD_PUT, PART_PATH, BEARER, MAX_BODY + 1, &f),
+		CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 413);
+	assert_int_equal(check(CLOUD_METHOD_POST, "/api/v1/exams", BEARER, JSON_BODY_MAX + 1, &f),
+		CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 413);
+	assert_int_equal(check(CLOUD_METHOD_POST, "/api/v1/sessions", NULL, JSON_BODY_MAX + 1, &f),
+		CLOUD_HEAD_REJECT);
+	assert_int_equal(f.status, 413);
+	assert_int_equal(check(CLOUD_METHOD_POST, "/api/v1/sessions", NULL, JSON_BODY_MAX, &f),
+		CLOUD_HEAD_ACCEPT);
+}
+
+static void bearer_returns_token(void **state)
+{
+	struct cloud_rejection f;
+
+	assert_string_equal(cloud_router_bearer(BEARER, &f), TOKEN);
+	assert_null(cloud_router_bearer(NULL, &f));
+	assert_string_equal(f.error, "unauthorized");
+	assert_null(cloud_router_bearer("Bearer x", &f));
+	assert_string_equal(f.error, "invalid_token");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +266,13 @@ int main(void)
 		cmocka_unit_test(unknown_paths_not_found),
 		cmocka_unit_test(wrong_method_lists_allowed),
 		cmocka_unit_test(every_route_reachable),
+		cmocka_unit_test(bodyless_heads_accepted),
+		cmocka_unit_test(other_methods_rejected),
+		cmocka_unit_test(body_without_route_rejected),
+		cmocka_unit_test(body_without_token_gets_401),
+		cmocka_unit_test(token_is_checked_in_storage),
+		cmocka_unit_test(length_over_route_limit_gets_413),
+		cmocka_unit_test(bearer_returns_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
