@@ -21,6 +21,7 @@
 #include "station/session.h"
 #include "station/store.h"
 #include "station/store_cloud.h"
+#include "store_fixture.h"
 
 #define TEST_URL "https://127.0.0.1:1"
 #define TEST_PIN "SHA256:0000000000000000000000000000000000000000000000000000000000000007"
@@ -28,41 +29,6 @@
 /* Verifiers in these tests use few iterations; the count is stored per
  * verifier, so the check runs the same code as with 600,000. */
 #define TEST_ITERATIONS 1000u
-
-struct fixture {
-	char dir[64];
-	struct store *s;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_options opt = { 0 };
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test-session-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	opt.data_dir = f->dir;
-	opt.create = 1;
-	if (store_open(&f->s, &opt, err, sizeof(err)) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
 
 static void unreachable_options(struct cloud_options *opt)
 {
@@ -91,7 +57,7 @@ static void seed_verifier(struct store *s, int64_t online_age)
 
 static void test_session_row_roundtrip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_cloud_session in, out;
 
 	memset(&in, 0, sizeof(in));
@@ -115,7 +81,7 @@ static void test_session_row_roundtrip(void **state)
 
 static void test_scanners_replace_drops_revoked(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_cloud_scanner list[2], got[4];
 	size_t n = 0;
 
@@ -137,7 +103,7 @@ static void test_scanners_replace_drops_revoked(void **state)
 
 static void test_settings_ranges(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	long value = 0;
 
 	assert_int_equal(store_cloud_settings_replace(f->s, "[1, 2]"), SONO_EINVAL);
@@ -183,7 +149,7 @@ static void test_cloud_options_check(void **state)
 
 static void test_offline_login_within_window(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_cloud_session sess;
 	struct cloud_options opt;
 	struct cloud_result res;
@@ -207,7 +173,7 @@ static void test_offline_login_within_window(void **state)
 
 static void test_offline_login_rejections(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct cloud_options opt;
 	char err[512];
 
@@ -248,7 +214,7 @@ static void record_step(void *arg, enum session_step step)
 
 static void test_login_reports_steps(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct step_log log = { .count = 0 };
 	struct session_progress progress = { record_step, &log };
 	struct cloud_options opt;
@@ -271,7 +237,7 @@ static void test_login_reports_steps(void **state)
 
 static void test_session_expiry(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_cloud_session sess;
 	char err[512];
 
@@ -287,14 +253,14 @@ static void test_session_expiry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_session_row_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scanners_replace_drops_revoked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_settings_ranges, setup, teardown),
+		STORE_FIXTURE_TEST(test_session_row_roundtrip),
+		STORE_FIXTURE_TEST(test_scanners_replace_drops_revoked),
+		STORE_FIXTURE_TEST(test_settings_ranges),
 		cmocka_unit_test(test_cloud_options_check),
-		cmocka_unit_test_setup_teardown(test_offline_login_within_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_offline_login_rejections, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_reports_steps, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
+		STORE_FIXTURE_TEST(test_offline_login_within_window),
+		STORE_FIXTURE_TEST(test_offline_login_rejections),
+		STORE_FIXTURE_TEST(test_login_reports_steps),
+		STORE_FIXTURE_TEST(test_session_expiry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,44 +19,10 @@
 #include "station/cloud_parse.h"
 #include "station/exam.h"
 #include "station/store.h"
+#include "store_fixture.h"
 
 #define UUID_A "3b0f6c2e-6a52-4f0e-9c1d-2f5e8a7b9c01"
 #define FRAMES 40 /* past one key-frame interval of 30 */
-
-struct fixture {
-	char dir[64];
-	struct store *s;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_options opt = { 0 };
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test-upload-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	opt.data_dir = f->dir;
-	opt.create = 1;
-	if (store_open(&f->s, &opt, err, sizeof(err)) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
 
 /* A gray frame that changes a little from one index to the next, so the
  * store keeps most frames as deltas. */
@@ -98,7 +64,7 @@ static int64_t store_cine(struct store *s)
 
 static void cursor_matches_random_reads(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct exam_frame_cursor *c = NULL;
 	const struct frame *next;
 	struct frame single = { 0 };
@@ -124,7 +90,7 @@ static void cursor_matches_random_reads(void **state)
 
 static void cursor_unknown_part_is_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct exam_frame_cursor *c = NULL;
 	const struct frame *next = (const struct frame *)1;
 
@@ -192,8 +158,8 @@ static void receipt_mismatches_fail(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(cursor_matches_random_reads, setup, teardown),
-		cmocka_unit_test_setup_teardown(cursor_unknown_part_is_empty, setup, teardown),
+		STORE_FIXTURE_TEST(cursor_matches_random_reads),
+		STORE_FIXTURE_TEST(cursor_unknown_part_is_empty),
 		cmocka_unit_test(receipt_exact_passes),
 		cmocka_unit_test(receipt_mismatches_fail),
 	};
