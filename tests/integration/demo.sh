@@ -17,21 +17,14 @@ CLOUD_PORT=$(free_port)
 FAMILY='Pendergrass-Oyelaran'
 PID='DEMO-5521'
 
-cat >"$TEST_TMP/env.sh" <<ENV
-export SONO_DEMO_DIR='$DEMO_DIR' SONO_DEMO_SKIP_SETUP=1 SONO_BUILD_ROOT='$top_builddir'
-export SONO_DEMO_PROBE_PORT=$PROBE_PORT SONO_DEMO_CLOUD_PORT=$CLOUD_PORT
-export PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-ENV
-tmx new-session -d -s demo -x 160 -y 45 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+start_shell 160 45 \
+	"export SONO_DEMO_DIR='$DEMO_DIR' SONO_DEMO_SKIP_SETUP=1 SONO_BUILD_ROOT='$top_builddir'" \
+	"export SONO_DEMO_PROBE_PORT=$PROBE_PORT SONO_DEMO_CLOUD_PORT=$CLOUD_PORT"
 
 # demo_run: starts scripts/demo in the pane, stopped after 300 s at most.
 # Logins take seconds each under the sanitizers, so the waits are long.
 demo_run() {
-	tmx send-keys -t demo "clear; timeout --foreground 300 $top_srcdir/scripts/demo" \
-		"; echo EXIT=\$?" Enter
+	shell_run "timeout --foreground 300 $top_srcdir/scripts/demo"
 }
 
 # demo_processes: lists the processes that still use the demo folder.

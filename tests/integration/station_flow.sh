@@ -27,16 +27,9 @@ GIVEN='Zoë'
 PID='FLOW-7731'
 BIRTH='1980-02-29'
 
-cat >"$TEST_TMP/env.sh" <<ENV
-export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
-export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-ENV
-tmx new-session -d -s flow -x 170 -y 45 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
-tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
-	" --data-dir $DATA --render ascii --log-level info; echo EXIT=\$?" Enter
+start_shell 170 45 "$STATION_ENV"
+shell_run "timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+	"--data-dir $DATA --render ascii --log-level info"
 
 check "panel shows the current exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
 check "panel shows no patient yet" wait_pane 'Patient +none *$' 3
@@ -158,8 +151,8 @@ rc=$?
 check "exams show of a malformed UUID exits 2 (got $rc)" test "$rc" -eq 2
 
 # Without a cloud in the configuration the queue key says what is missing.
-tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
-	" --data-dir $DATA --render ascii; echo EXIT=\$?" Enter
+shell_run "timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+	"--data-dir $DATA --render ascii"
 check "second start shows a new exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
 tmx send-keys -t flow u
 check "u without a cloud names the missing setting" wait_pane 'needs a \[cloud\] url in sonoterm.conf' 3
@@ -170,8 +163,8 @@ check "second start exits cleanly" wait_pane 'EXIT=0' 10
 # queues the completed exam, with the login screen over it because no user
 # is logged in.  Nothing listens at the URL.
 printf '[cloud]\nurl = https://127.0.0.1:9\n' >"$TEST_TMP/cloud.conf"
-tmx send-keys -t flow "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
-	" --config $TEST_TMP/cloud.conf --data-dir $DATA --render ascii; echo EXIT=\$?" Enter
+shell_run "timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN" \
+	"--config $TEST_TMP/cloud.conf --data-dir $DATA --render ascii"
 check "third start shows a new exam" wait_pane 'Exam +[0-9a-f]{8} *$' 15
 tmx send-keys -t flow u
 check "u opens the login screen" wait_pane 'User name' 5

@@ -28,20 +28,12 @@ station_login >/dev/null || { fail "login"; finish; }
 station logout >/dev/null || { fail "logout"; finish; }
 SCREEN_LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
 
-cat >"$TEST_TMP/env.sh" <<ENV
-export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
-export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-ENV
-tmx new-session -d -s login -x 150 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+start_shell 150 40 "$STATION_ENV" "$NO_PROXY_ENV"
 
 # station_run PORT: starts the screens on the scanner at PORT without --pin.
 station_run() {
-	tmx send-keys -t login "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$1" \
-		" --config $STATION_CONF --data-dir $STATION --render ascii; echo EXIT=\$?" Enter
+	shell_run "timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$1" \
+		"--config $STATION_CONF --data-dir $STATION --render ascii"
 }
 
 # type_login: logs ana in on the login screen, which starts on the user name.

@@ -13,9 +13,7 @@
 TMUX_TARGET=up
 . "$top_srcdir/tests/integration/tmux_lib.sh"
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
-	{ fail "sonoprobe did not start"; finish; }
-setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+start_probe_and_cloud
 station_login >/dev/null || { fail "login"; finish; }
 
 FAMILY='Quennell-Ærø'
@@ -25,17 +23,9 @@ BIRTH='1958-11-03'
 printf '%s\n%s\n%s\n' "$FAMILY" "$PID" "$BIRTH" >"$TEST_TMP/phi_words"
 SCREEN_LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
 
-cat >"$TEST_TMP/env.sh" <<ENV
-export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
-export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-ENV
-tmx new-session -d -s up -x 170 -y 45 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
-tmx send-keys -t up "clear; timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT" \
-	" --config $STATION_CONF --data-dir $STATION --render ascii; echo EXIT=\$?" Enter
+start_shell 170 45 "$STATION_ENV" "$NO_PROXY_ENV"
+shell_run "timeout --foreground 300 $SONOTERM --scanner 127.0.0.1:$PROBE_PORT" \
+	"--config $STATION_CONF --data-dir $STATION --render ascii"
 
 check "permitted scanner connects without --pin" wait_pane 'Link +connected' 20
 FIRST=$(pane | sed -n 's/.* Exam  *\([0-9a-f]\{8\}\) *$/\1/p' | head -1)

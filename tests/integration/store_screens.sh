@@ -24,15 +24,8 @@ capture "$DATA" "$TEST_TMP/p2" 2 --log "$LOG" >/dev/null
 printf '%s\n' "UPDATE patients SET given_name = 'Ren' || char(27) || ']52;c;ZXZpbA==' || char(7)" \
 	" WHERE patient_id = 'SCR-2';" | sqlcipher_run "$DATA" >/dev/null 2>&1
 
-cat >"$TEST_TMP/env.sh" <<ENV
-export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
-export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-ENV
-tmx new-session -d -s st -x 110 -y 30 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
-tmx send-keys -t st "clear; $SONOTERM exams browse --data-dir $DATA; echo EXIT=\$?" Enter
+start_shell 110 30 "$STATION_ENV"
+shell_run "$SONOTERM exams browse --data-dir $DATA"
 
 check "exam list shows both exams" wait_pane 'completed .*Widelow\^Ren  SCR-2' 10
 check "CJK name is listed" wait_pane "completed .*$cjk\\^Hanako  SCR-1" 3

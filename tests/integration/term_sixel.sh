@@ -4,6 +4,7 @@
 # DICOM file.  The last sixel image it writes, decoded with libsixel, must
 # match the source frame scaled to the same size at 30 dB PSNR or better.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
 
 command -v dcmdump >/dev/null || { echo "dcmdump (DCMTK) is not installed"; exit 77; }
 DICOM="$ULTRASOUND/gdcm-US-ALOKA-16.dcm"
@@ -11,16 +12,10 @@ DICOM="$ULTRASOUND/gdcm-US-ALOKA-16.dcm"
 COMPARE="$top_builddir/tests/integration/sixel_compare"
 MIN_PSNR=30
 
-"$SONOPROBE" --source "dicom:$DICOM" --listen 127.0.0.1:0 --identity "$TEST_TMP/probe" \
-	--duration 60 >"$TEST_TMP/probe.out" 2>"$TEST_TMP/probe.err" &
-track $!
-wait_for_line "$TEST_TMP/probe.out" 20 '^listening ' || {
-	cat "$TEST_TMP/probe.err" >&2
-	fail "sonoprobe did not start"
-	finish
-}
-ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
-PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
+start_probe probe --source "dicom:$DICOM" --identity "$TEST_TMP/probe" ||
+	{ fail "sonoprobe did not start"; finish; }
+ADDR=127.0.0.1:$PROBE_PORT
+PIN=$PROBE_PIN
 
 # The reference frame, decoded independently of the station's reader.
 python3 "$top_srcdir/tests/integration/palette_ref.py" "$DICOM" "$TEST_TMP/source.ppm" ||

@@ -21,6 +21,35 @@ pane() {
 	tmx capture-pane -p -t "$TMUX_TARGET"
 }
 
+# The exports that keep the station's state and configuration under
+# $TEST_TMP and take its themes from the source tree, for start_shell.
+STATION_ENV="export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
+export SONO_THEME_DIR='$top_srcdir/themes'"
+
+# start_shell COLS ROWS [LINE...]: starts the session $TMUX_TARGET, COLS x
+# ROWS, with an interactive sh whose prompt is "PROMPT$ ", and waits up to
+# 5 s for the prompt.  The shell first sources $TEST_TMP/env.sh: the LINEs,
+# then a UTF-8 locale and the sanitizer options.  ASAN uses the slow
+# unwinder because the GPM library has no frame pointers: only the slow one
+# reaches the mousemask frame that lsan.supp names.
+start_shell() {
+	cols=$1 rows=$2
+	shift 2
+	printf '%s\n' "$@" "export PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8" \
+		"export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'" \
+		"export ASAN_OPTIONS='fast_unwind_on_malloc=0'" >"$TEST_TMP/env.sh"
+	tmx new-session -d -s "$TMUX_TARGET" -x "$cols" -y "$rows" \
+		"sh -c '. $TEST_TMP/env.sh; exec sh -i'"
+	wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+}
+
+# shell_run WORD...: types the words as one command line in the test shell,
+# after clearing the pane, and then "echo EXIT=$?", so wait_pane can see
+# how the command ended.
+shell_run() {
+	tmx send-keys -t "$TMUX_TARGET" "clear; $*; echo EXIT=\$?" Enter
+}
+
 # wait_pane PATTERN [SECONDS]: waits until the pane shows an extended
 # regular expression; on time-out prints the pane to stderr and fails.
 wait_pane() {

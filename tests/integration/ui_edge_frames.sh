@@ -7,17 +7,8 @@
 # UndefinedBehaviorSanitizer report fails the test.
 . "$top_srcdir/tests/integration/lib.sh"
 
-command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
-
-TMUX_SOCKET="sono-edge-$$"
-tmx() {
-	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
-}
-stop_tmux() {
-	tmx kill-server 2>/dev/null
-	cleanup
-}
-trap stop_tmux EXIT
+TMUX_TARGET=edge
+. "$top_srcdir/tests/integration/tmux_lib.sh"
 
 cat >"$TEST_TMP/env.sh" <<EOF
 export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
@@ -32,7 +23,7 @@ tmx new-session -d -s edge -x 110 -y 36 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
 wait_exit() {
 	i=0
 	while [ "$i" -lt 100 ]; do
-		tmx capture-pane -p -t edge | grep -q '^EXIT=' && return 0
+		pane | grep -q '^EXIT=' && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -50,11 +41,11 @@ for source in black white 1x1 641x479 colour; do
 		sleep 0.5
 		tmx send-keys -t edge q
 		if wait_exit; then
-			status=$(tmx capture-pane -p -t edge | sed -n 's/^EXIT=//p' | head -n 1)
+			status=$(pane | sed -n 's/^EXIT=//p' | head -n 1)
 			check "$source frames with $render: exit status ${status:-?}" [ "$status" = 0 ]
 		else
 			fail "$source frames with $render: station did not exit"
-			tmx capture-pane -p -t edge >&2
+			pane >&2
 		fi
 	done
 done

@@ -19,22 +19,13 @@ IDLE_SECONDS=8
 SCREEN_LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
 HALF_BLOCK='▀'
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
-	{ fail "sonoprobe did not start"; finish; }
-setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+start_probe_and_cloud
 station_login >/dev/null || { fail "login"; finish; }
 
 FAMILY='Vandersloot-Quim'
 GIVEN='Eudora'
 PID='LOCK-7713'
 
-cat >"$TEST_TMP/env.sh" <<ENV
-export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
-export SONO_THEME_DIR='$top_srcdir/themes' PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-ENV
 
 # shows_no_patient: the pane shows none of the patient's fields.
 shows_no_patient() {
@@ -55,11 +46,10 @@ stays_unlocked() {
 	! pane | grep -q 'The station is locked'
 }
 
-tmx new-session -d -s lock -x 150 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
-tmx send-keys -t lock "clear; SONO_TEST_IDLE_SECONDS=$IDLE_SECONDS timeout --foreground 300" \
-	" $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --config $STATION_CONF --data-dir $STATION" \
-	" --render halfblock; echo EXIT=\$?" Enter
+start_shell 150 40 "$STATION_ENV" "$NO_PROXY_ENV"
+shell_run "SONO_TEST_IDLE_SECONDS=$IDLE_SECONDS timeout --foreground 300" \
+	"$SONOTERM --scanner 127.0.0.1:$PROBE_PORT --config $STATION_CONF --data-dir $STATION" \
+	"--render halfblock"
 
 check "live screen opens on the permitted scanner" wait_pane 'Link +connected' 40
 check "live screen shows the image in half-blocks" wait_pane "$HALF_BLOCK" 5
@@ -122,9 +112,9 @@ check "station exits cleanly" wait_pane 'EXIT=0' 15
 # ------------------------------------------------------ no login, no lock
 station logout >/dev/null
 check "logout succeeds" test $? -eq 0
-tmx send-keys -t lock "clear; SONO_TEST_IDLE_SECONDS=2 timeout --foreground 300" \
-	" $SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN --data-dir $STATION" \
-	" --config $STATION_CONF --render halfblock; echo EXIT=\$?" Enter
+shell_run "SONO_TEST_IDLE_SECONDS=2 timeout --foreground 300" \
+	"$SONOTERM --scanner 127.0.0.1:$PROBE_PORT --pin $PROBE_PIN --data-dir $STATION" \
+	"--config $STATION_CONF --render halfblock"
 check "direct --pin mode opens the live screen without a login" wait_pane 'Link +connected' 20
 check "direct mode without a login does not lock" stays_unlocked 4
 tmx send-keys -t lock l

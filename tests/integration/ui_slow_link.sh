@@ -5,34 +5,21 @@
 # show their effect within 200 ms.  The output waiting in the tty queue
 # must stay bounded.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
 
-command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
+TMUX_TARGET=slow
+. "$top_srcdir/tests/integration/tmux_lib.sh"
 
 RATE=250000          # bytes per second: 2 Mbit/s
 RUN_SECONDS=30
 MAX_AGE_MS=250
 MAX_KEY_MS=200
 LOG="$TEST_TMP/state/sonoterm/sonoterm.log"
-TMUX_SOCKET="sono-slow-$$"
-tmx() {
-	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
-}
-stop_tmux() {
-	tmx kill-server 2>/dev/null
-	cleanup
-}
-trap stop_tmux EXIT
 
-"$SONOPROBE" --source phantom --listen 127.0.0.1:0 --identity "$TEST_TMP/probe" \
-	--duration 120 >"$TEST_TMP/probe.out" 2>"$TEST_TMP/probe.err" &
-track $!
-wait_for_line "$TEST_TMP/probe.out" 20 '^listening ' || {
-	cat "$TEST_TMP/probe.err" >&2
-	fail "sonoprobe did not start"
-	finish
-}
-ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
-PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
+start_probe probe --source phantom --identity "$TEST_TMP/probe" --duration 120 ||
+	{ fail "sonoprobe did not start"; finish; }
+ADDR=127.0.0.1:$PROBE_PORT
+PIN=$PROBE_PIN
 
 tmx new-session -d -s slow -x 120 -y 40 "env XDG_STATE_HOME='$TEST_TMP/state' \
 	XDG_CONFIG_HOME='$TEST_TMP/config' XDG_DATA_HOME='$TEST_TMP/data' SONO_THEME_DIR='$top_srcdir/themes' LANG=C.UTF-8 \

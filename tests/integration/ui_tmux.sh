@@ -4,6 +4,7 @@
 # q, Ctrl-C and a crash signal, and the ASCII fallback for TERM=linux and
 # TERM=vt100.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
 
 TMUX_TARGET=ui
 . "$top_srcdir/tests/integration/tmux_lib.sh"
@@ -14,16 +15,10 @@ restored() {
 	[ "$(tmx display-message -p -t ui '#{alternate_on} #{cursor_flag} #{mouse_any_flag}')" = '0 1 0' ]
 }
 
-"$SONOPROBE" --source phantom --listen 127.0.0.1:0 --identity "$TEST_TMP/probe" \
-	--serial UI-TMUX-1 --duration 300 >"$TEST_TMP/probe.out" 2>"$TEST_TMP/probe.err" &
-track $!
-wait_for_line "$TEST_TMP/probe.out" 20 '^listening ' || {
-	cat "$TEST_TMP/probe.err" >&2
-	fail "sonoprobe did not start"
-	finish
-}
-ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
-PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
+start_probe probe --source phantom --identity "$TEST_TMP/probe" --serial UI-TMUX-1 \
+	--duration 300 || { fail "sonoprobe did not start"; finish; }
+ADDR=127.0.0.1:$PROBE_PORT
+PIN=$PROBE_PIN
 
 # A configuration as the cloud login leaves it, plus a theme for the screens.
 mkdir -p "$TEST_TMP/config/sonoterm"
@@ -35,21 +30,12 @@ theme = high-contrast
 EOF
 
 # A shell with a known prompt, so the test can see it return.
-cat >"$TEST_TMP/env.sh" <<EOF
-export XDG_STATE_HOME='$TEST_TMP/state' XDG_CONFIG_HOME='$TEST_TMP/config'
-export XDG_DATA_HOME='$TEST_TMP/data' SONO_THEME_DIR='$top_srcdir/themes'
-export PS1='PROMPT\$ ' LANG=C.UTF-8 LC_ALL=C.UTF-8
-export LSAN_OPTIONS='suppressions=$top_srcdir/tests/integration/lsan.supp'
-# The GPM library has no frame pointers; the slow unwinder reaches mousemask.
-export ASAN_OPTIONS='fast_unwind_on_malloc=0'
-EOF
 STATION="$SONOTERM --scanner $ADDR --pin $PIN --log-level info"
-tmx new-session -d -s ui -x 120 -y 40 "sh -c '. $TEST_TMP/env.sh; exec sh -i'"
-wait_pane 'PROMPT\$' 5 || fail "test shell did not start"
+start_shell 120 40 "$STATION_ENV" "export XDG_DATA_HOME='$TEST_TMP/data'"
 
 # start_station [ENV_ASSIGNMENTS [OPTIONS]]
 start_station() {
-	tmx send-keys -t ui "clear; $1 $STATION ${2:-}; echo EXIT=\$?" Enter
+	shell_run "$1 $STATION ${2:-}"
 }
 
 # mouse_click ROW COL: a left click at 0-based cell (ROW, COL) as an X10

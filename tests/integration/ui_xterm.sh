@@ -4,6 +4,7 @@
 # must correlate with the source frame at 0.9 or better, before and after
 # the xterm window is resized.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/link_common.sh"
 
 for tool in xterm Xvfb xwd convert dcmdump; do
 	command -v "$tool" >/dev/null || { echo "$tool is not installed"; exit 77; }
@@ -21,16 +22,10 @@ wait_for_line "$TEST_TMP/display" 10 '[0-9]' || { fail "Xvfb did not start"; fin
 DISPLAY=":$(cat "$TEST_TMP/display")"
 export DISPLAY
 
-"$SONOPROBE" --source "dicom:$DICOM" --listen 127.0.0.1:0 --identity "$TEST_TMP/probe" \
-	--duration 300 >"$TEST_TMP/probe.out" 2>"$TEST_TMP/probe.err" &
-track $!
-wait_for_line "$TEST_TMP/probe.out" 20 '^listening ' || {
-	cat "$TEST_TMP/probe.err" >&2
-	fail "sonoprobe did not start"
-	finish
-}
-ADDR=$(sed -n 's/^listening //p' "$TEST_TMP/probe.out")
-PIN=$(sed -n 's/^fingerprint //p' "$TEST_TMP/probe.out")
+start_probe probe --source "dicom:$DICOM" --identity "$TEST_TMP/probe" --duration 300 ||
+	{ fail "sonoprobe did not start"; finish; }
+ADDR=127.0.0.1:$PROBE_PORT
+PIN=$PROBE_PIN
 
 # The reference frame: the DICOM pixels with the palette applied, decoded
 # independently of the station (dcm2pnm rejects this segmented palette).

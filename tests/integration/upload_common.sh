@@ -9,6 +9,9 @@ export SONOCLOUD_PASSWORD_LIST
 NO_PROXY=127.0.0.1,localhost
 no_proxy=$NO_PROXY
 export NO_PROXY no_proxy
+# The same setting as an export line for the shell of a screen test
+# (start_shell in tmux_lib.sh).
+NO_PROXY_ENV="export NO_PROXY=$NO_PROXY no_proxy=$NO_PROXY"
 
 CLOUD_DATA="$TEST_TMP/cloud"
 CLOUD_OUTBOX="$CLOUD_DATA/outbox"
@@ -62,6 +65,15 @@ setup_cloud() {
 	cloud_admin grant "$USER_NAME" "$SCANNER_SERIAL" || return 1
 	start_cloud || return 1
 	enrol "$USER_NAME" ana@example.org "$USER_PW"
+}
+
+# start_probe_and_cloud: starts sonoprobe as scanner SN-UPLOAD-1 for at most
+# 300 s, then the cloud as setup_cloud does.  When either fails it reports
+# why and ends the test.
+start_probe_and_cloud() {
+	start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
+		{ fail "sonoprobe did not start"; finish; }
+	setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
 }
 
 # enrol USER ADDRESS PASSWORD: sets the password through the outbox link.

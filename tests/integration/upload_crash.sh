@@ -11,9 +11,7 @@
 
 RUNS=50
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
-	{ fail "sonoprobe did not start"; finish; }
-setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+start_probe_and_cloud
 printf '[upload]\nbackoff_min_ms = 100\nbackoff_max_ms = 500\nmax_attempts = 1000\n' >"$STATION_CONF"
 station_login >/dev/null || { fail "login"; finish; }
 # One exam uploaded without a kill gives the time an upload takes on this

@@ -14,9 +14,7 @@
 RELAY="$top_srcdir/tests/integration/upload_relay.py"
 LOW_SPEED=3
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
-	{ fail "sonoprobe did not start"; finish; }
-setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+start_probe_and_cloud
 printf '[cloud]\nconnect_timeout = 3\nlow_speed_time = %s\n[upload]\nbackoff_min_ms = 200\nbackoff_max_ms = 2000\nmax_attempts = 50\n' \
 	"$LOW_SPEED" >"$STATION_CONF"
 

@@ -10,9 +10,7 @@
 . "$top_srcdir/tests/integration/store_common.sh"
 . "$top_srcdir/tests/integration/upload_common.sh"
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
-	{ fail "sonoprobe did not start"; finish; }
-setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+start_probe_and_cloud
 
 # ---------------------------------------------------------------- login errors
 LOGIN_PIN=$PROBE_PIN station_login >"$TEST_TMP/out" 2>&1

@@ -13,34 +13,8 @@
 . "$top_srcdir/tests/integration/store_common.sh"
 . "$top_srcdir/tests/integration/upload_common.sh"
 
-command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
-
-TMUX_SOCKET="sono-lock-$$"
-tmx() {
-	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
-}
-stop_tmux() {
-	tmx kill-server 2>/dev/null
-	cleanup
-}
-trap stop_tmux EXIT
-
-pane() {
-	tmx capture-pane -p -t queue
-}
-
-# wait_pane PATTERN [SECONDS]: waits until the pane shows the pattern.
-wait_pane() {
-	i=0
-	while [ "$i" -lt $((${2:-10} * 10)) ]; do
-		pane | grep -Eq -- "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "--- pane while waiting for: $1" >&2
-	pane >&2
-	return 1
-}
+TMUX_TARGET=queue
+. "$top_srcdir/tests/integration/tmux_lib.sh"
 
 # shows_no_phi: the pane shows none of the patients' names, IDs or dates.
 shows_no_phi() {
@@ -48,9 +22,7 @@ shows_no_phi() {
 	! grep -qFf "$TEST_TMP/phi_words" "$TEST_TMP/pane"
 }
 
-start_probe probe --serial "$SCANNER_SERIAL" --identity "$TEST_TMP/probe-id" --duration 300 ||
-	{ fail "sonoprobe did not start"; finish; }
-setup_cloud || { cat "$TEST_TMP/cloud-admin.out" "$CLOUD_LOG.now" >&2; fail "cloud setup"; finish; }
+start_probe_and_cloud
 cloud_admin settings set idle_lock_minutes 1 || { fail "settings set"; finish; }
 station_login >/dev/null || { fail "login"; finish; }
 capture_n 2 3 || { fail "capture"; finish; }
@@ -98,9 +70,7 @@ station logout >/dev/null
 check "logout with the cloud down ends the station's login (exit 4)" test $? -eq 4
 tmx new-session -d -s login -x 120 -y 30 \
 	"timeout --foreground 300 '$SONOTERM' queue --config '$STATION_CONF' --data-dir '$STATION'"
-pane() {
-	tmx capture-pane -p -t login
-}
+TMUX_TARGET=login
 check "without a login the queue opens the login screen" wait_pane "Log in to the cloud"
 tmx send-keys -t login -l "$USER_NAME"
 tmx send-keys -t login Tab
