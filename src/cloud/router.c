@@ -1,4 +1,5 @@
-/* The routing table and its matcher; see router.h. */
+/* The routing table, its matcher and the checks of request heads; see
+ * router.h. */
 #include "config.h"
 
 #include <stdio.h>

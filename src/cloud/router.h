@@ -1,10 +1,12 @@
-/* The routing table of sonocloud's API and pages.
+/* The routing table of sonocloud's API and pages, and the decision on a
+ * request head before its body is read (cloud_router_check_head).
  *
  * cloud_router_match() is a pure function of the method and the decoded path:
  * it has no server state, so it is unit-tested and fuzzed on its own.  Path
  * parameters are validated while matching, so a handler receives only a
  * canonical lowercase UUID, a part number in range and a token of the
- * expected alphabet; anything else is "not found". */
+ * expected alphabet; anything else is "not found".  cloud_router_check_head()
+ * is pure in the same way and is fuzzed with the gate's head parser. */
 #ifndef SONO_CLOUD_ROUTER_H
 #define SONO_CLOUD_ROUTER_H
 
