@@ -69,8 +69,9 @@ static void ssl_index_init(void)
 	ssl_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_cb);
 }
 
-/* Cuts off a connection whose request (or TLS handshake) did not arrive
- * within the request timeout.  Shutting the socket down makes the next read
+/* Ends a lingering close (http_gate_end_linger), or cuts off a connection
+ * whose request (or TLS handshake) did not arrive within the request
+ * timeout.  Shutting the socket down makes the next read
  * return end-of-file, so evhttp closes the connection through its own path. */
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -78,7 +79,7 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	evutil_socket_t sock = bufferevent_getfd(c->bev);
 	char peer[HTTP_PEER_MAX];
 
-	if (sock < 0)
+	if (sock < 0 || http_gate_end_linger(c))
 		return;
 	http_peer_name(sock, peer, sizeof(peer));
 	if (c->over_limit)

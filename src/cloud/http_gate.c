@@ -16,7 +16,10 @@
  *   GATE_CHECK -> the check accepts or rejects as above
  *   GATE_BODY  -> give evhttp Content-Length bytes  -> GATE_REPLY
  *   GATE_REPLY -> hold later bytes until the reply is sent -> GATE_HEAD
- *   GATE_CLOSE -> drop every later byte; the reply closes the connection
+ *   GATE_CLOSE -> drop every later byte until the reply is sent; then
+ *                 close, or linger when the client may be sending a body
+ *                                                   -> GATE_DRAIN
+ *   GATE_DRAIN -> discard the body, then close (a lingering close)
  *
  * A rejected request reaches evhttp as a bodyless stand-in request line,
  * and http_dispatch replies to it with the rejection (JSON and the
@@ -34,12 +37,26 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "sono/crypto.h"
 #include "sono/error.h"
 #include "sono/log.h"
 #include "cloud/http_head.h"
 #include "cloud/http_internal.h"
+
+/* How long a lingering close may last.  A client that writes its body
+ * right after the head, without waiting for 100 Continue, reads no reply
+ * until its writes complete, and closing with its body unread makes the
+ * kernel send a reset that can destroy the reply before the client reads
+ * it.  Discarding the body lets such a client finish writing and read the
+ * reply.  Five seconds cover the few MiB that socket buffers hold between
+ * the client and the server at LAN speeds, and keep one client from
+ * holding a connection for long; a client on a slower link that reads
+ * while it writes (libcurl does) still gets the reply.  The byte cap is
+ * the server's body limit: discarding a rejected body costs no more than
+ * reading an accepted one. */
+#define GATE_LINGER_SECONDS 5
 
 /* A storage check of one request head, owned by the pool while it runs and
  * by the event loop afterwards. */
@@ -108,10 +125,41 @@ static size_t gate_accept(struct http_conn *c)
 	return c->head_length + gate_grant_body(c);
 }
 
+/* Returns the body bytes of the rejected request that the client may still
+ * send: up to the declared length or the server's body limit, less what is
+ * already held.  Returns 0 when the client waits for 100 Continue, since
+ * the final reply tells it not to send the body, and when the head gave no
+ * usable length (c->content_length is 0 then). */
+static uint64_t gate_discard_budget(const struct http_conn *c)
+{
+	uint64_t cap = c->worker->server->opt.max_body_bytes;
+	uint64_t length = c->content_length < cap ? c->content_length : cap;
+	size_t held = evbuffer_get_length(c->held);
+	size_t body_held = held > c->head_length ? held - c->head_length : 0;
+
+	if (c->expect_continue || length <= body_held)
+		return 0;
+	return length - body_held;
+}
+
+/* Discards the held bytes and counts them against discard_left.  In
+ * GATE_DRAIN, the connection closes once the whole budget is read. */
+static void gate_discard_held(struct http_conn *c)
+{
+	const struct timeval now = { 0, 0 };
+	size_t n = evbuffer_get_length(c->held);
+
+	evbuffer_drain(c->held, n);
+	c->discard_left -= n < c->discard_left ? n : c->discard_left;
+	if (c->gate == GATE_DRAIN && c->discard_left == 0)
+		evtimer_add(c->deadline, &now);
+}
+
 /* Drops the held bytes and gives evhttp a bodyless stand-in request, to
  * which http_dispatch sends f as the reply.  The stand-in keeps HEAD (so
- * the reply has no body) and the HTTP minor version.  Returns the bytes
- * given. */
+ * the reply has no body) and the HTTP minor version.  c->head_length,
+ * c->content_length and c->expect_continue describe the rejected head.
+ * Returns the bytes given. */
 static size_t gate_reject(struct http_conn *c, const struct cloud_rejection *f, int head_method,
 	int minor_version)
 {
@@ -119,7 +167,8 @@ static size_t gate_reject(struct http_conn *c, const struct cloud_rejection *f, 
 
 	c->rejection = *f;
 	c->gate = GATE_CLOSE;
-	evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	c->discard_left = gate_discard_budget(c);
+	gate_discard_held(c);
 	gate_pause(c);
 	added = evbuffer_add_printf(gate_input(c), "%s / HTTP/1.%d\r\n\r\n",
 		head_method ? "HEAD" : "GET", minor_version);
@@ -157,8 +206,6 @@ static int gate_start_check(struct http_conn *c, const struct http_head *head,
 	}
 	c->check = k;
 	c->gate = GATE_CHECK;
-	c->head_length = head->length;
-	c->content_length = head->content_length;
 	gate_pause(c);
 	return 0;
 }
@@ -211,6 +258,9 @@ static size_t gate_read_head(struct http_conn *c)
 	rc = http_head_parse(data, n, max, &head, &f);
 	if (rc == 0)
 		return 0;
+	c->head_length = rc > 0 ? head.length : 0;
+	c->content_length = rc > 0 ? head.content_length : 0;
+	c->expect_continue = rc > 0 ? head.expect_continue : 0;
 	if (rc < 0)
 		return gate_reject(c, &f, 0, 1);
 
@@ -218,8 +268,6 @@ static size_t gate_read_head(struct http_conn *c)
 	if (decision == CLOUD_HEAD_CHECK_STORAGE && gate_start_check(c, &head, f.label, &f) < 0)
 		decision = CLOUD_HEAD_REJECT;
 	if (decision == CLOUD_HEAD_ACCEPT) {
-		c->head_length = head.length;
-		c->content_length = head.content_length;
 		given = gate_accept(c);
 	} else if (decision == CLOUD_HEAD_REJECT) {
 		given = gate_reject(c, &f, head.method == CLOUD_METHOD_HEAD, head.minor_version);
@@ -238,7 +286,8 @@ static size_t gate_advance(struct http_conn *c)
 	case GATE_BODY:
 		return gate_grant_body(c);
 	case GATE_CLOSE:
-		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+	case GATE_DRAIN:
+		gate_discard_held(c);
 		return 0;
 	case GATE_CHECK:
 	case GATE_REPLY:
@@ -342,6 +391,39 @@ void http_gate_resume(struct http_conn *c)
 void http_gate_wake(struct http_conn *c)
 {
 	gate_unpause(c);
+}
+
+void http_gate_linger(struct http_conn *c, struct evhttp_request *req)
+{
+	const struct timeval cap = { GATE_LINGER_SECONDS, 0 };
+
+	if (c->gate != GATE_CLOSE || c->discard_left == 0)
+		return;
+
+	/* evhttp 2.1.12 decides whether to close after this callback, from
+	 * the Connection headers of the request and its reply.  The reply,
+	 * already sent, announced the close; without the header evhttp keeps
+	 * the connection and waits for a next request, which the gate never
+	 * gives it.  Keep-alive on the stand-in does the same for HTTP/1.0. */
+	evhttp_remove_header(evhttp_request_get_output_headers(req), "Connection");
+	evhttp_add_header(evhttp_request_get_input_headers(req), "Connection", "keep-alive");
+	c->evcon = evhttp_request_get_connection(req);
+	c->gate = GATE_DRAIN;
+	gate_unpause(c);
+	evtimer_add(c->deadline, &cap);
+}
+
+int http_gate_end_linger(struct http_conn *c)
+{
+	if (c->gate != GATE_DRAIN)
+		return 0;
+	if (c->discard_left > 0)
+		LOG_DEBUG("closing a connection after %d s of discarding a rejected body, "
+			"%llu bytes unread", GATE_LINGER_SECONDS,
+			(unsigned long long)c->discard_left);
+	/* Frees c with the connection's SSL. */
+	evhttp_connection_free(c->evcon);
+	return 1;
 }
 
 /* Back on the event loop: applies the result of the storage check. */

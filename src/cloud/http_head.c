@@ -222,10 +222,13 @@ static int use_header(const char *name, size_t name_len, const char *v, size_t n
 		h->authorization = strndup(v, n);
 		return h->authorization ? 0 : reject_invalid(f, "The server is out of memory.");
 	}
-	if (name_is(name, name_len, "Expect") && !(n == 12 && strncasecmp(v, "100-continue", 12) == 0)) {
-		cloud_rejection_set(f, 417, "expectation_failed",
-			"The only expectation supported is \"Expect: 100-continue\".");
-		return -1;
+	if (name_is(name, name_len, "Expect")) {
+		if (!(n == 12 && strncasecmp(v, "100-continue", 12) == 0)) {
+			cloud_rejection_set(f, 417, "expectation_failed",
+				"The only expectation supported is \"Expect: 100-continue\".");
+			return -1;
+		}
+		h->expect_continue = 1;
 	}
 	return 0;
 }

@@ -41,6 +41,7 @@ struct http_head {
 	char *authorization;            /* Authorization value, owned and wiped; NULL when absent */
 	int has_content_length;
 	uint64_t content_length;        /* 0 without Content-Length */
+	int expect_continue;            /* "Expect: 100-continue" was sent */
 };
 
 /* Parses the head at the start of data[0..len).  A head longer than max_len

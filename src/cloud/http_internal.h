@@ -34,6 +34,7 @@ enum http_gate_state {
 	GATE_BODY,  /* evhttp has the head and gets body_left more bytes */
 	GATE_REPLY, /* evhttp has the whole request; later bytes wait for its reply */
 	GATE_CLOSE, /* evhttp has a rejection; the connection closes after its reply */
+	GATE_DRAIN, /* the rejection is sent; discarding its body before closing */
 };
 
 struct http_gate_check;
@@ -56,6 +57,9 @@ struct http_conn {
 	size_t head_length;             /* bytes of the head held during a check */
 	uint64_t content_length;        /* of that head */
 	uint64_t body_left;             /* body bytes evhttp has yet to get */
+	int expect_continue;            /* of that head */
+	uint64_t discard_left;          /* body bytes of a rejected request still to discard */
+	struct evhttp_connection *evcon; /* set in GATE_DRAIN, to close the connection */
 	int moving;                     /* set while the gate changes the input buffer */
 	int paused;                     /* the gate disabled reading */
 	struct cloud_rejection rejection;   /* answers the next request when status != 0 */
@@ -163,6 +167,15 @@ void http_gate_resume(struct http_conn *c);
 /* Turns reading back on if the gate paused it, so that evhttp sees the end
  * of a connection that the deadline shut down. */
 void http_gate_wake(struct http_conn *c);
+
+/* Starts the lingering close of c once the reply to a rejected request
+ * has been sent, if its client may still be sending the body.  Runs from
+ * the reply's on-complete callback, req being the stand-in request. */
+void http_gate_linger(struct http_conn *c, struct evhttp_request *req);
+
+/* Closes c if it is in its lingering close and returns 1; returns 0
+ * otherwise.  Runs from the connection's deadline. */
+int http_gate_end_linger(struct http_conn *c);
 
 /* Runs on a storage thread: the head check of k, then hands k back to its
  * event loop. */

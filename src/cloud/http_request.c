@@ -169,6 +169,7 @@ static void http_on_complete(struct evhttp_request *req, void *arg)
 {
 	http_conn_arm(arg);
 	http_gate_resume(arg);
+	http_gate_linger(arg, req);
 }
 
 void http_send(struct cloud_request *r)
@@ -185,7 +186,8 @@ void http_send(struct cloud_request *r)
 	for (i = 0; i < r->header_count; i++)
 		evhttp_add_header(out, r->headers[i].name, r->headers[i].value);
 	/* After a rejection the rest of the stream is unread and cannot be
-	 * framed, so the connection ends with the reply. */
+	 * framed, so the connection ends with the reply, or after the
+	 * lingering close that discards the rejected body (http_gate_linger). */
 	if (c != NULL && c->gate == GATE_CLOSE)
 		evhttp_add_header(out, "Connection", "close");
 	if (c != NULL)

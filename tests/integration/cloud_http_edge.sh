@@ -3,8 +3,10 @@
 # which evhttp would reply with its own HTML page get a JSON error with the
 # security headers.  A body is rejected before it is read when the route
 # needs a session and the request has none, or when it exceeds the route's
-# limit.  Ambiguous body lengths (request smuggling) get 400, and pipelined
-# and "Expect: 100-continue" requests still work.
+# limit, and a client that sends the body without waiting still reads the
+# reply, because the server discards the body before it closes.  Ambiguous
+# body lengths (request smuggling) get 400, and pipelined and
+# "Expect: 100-continue" requests still work.
 . "$top_srcdir/tests/integration/lib.sh"
 
 SONOCLOUD_PASSWORD_LIST="$top_srcdir/src/cloud/common-passwords.txt"
@@ -32,8 +34,9 @@ raw() {
 
 # expect_rejection DESCRIPTION STATUS ERROR: checks that the last raw request
 # got exactly one reply, with STATUS, every security header and the body
-# {"error": ERROR, "message": ...}, and that the server then closed the
-# connection.
+# {"error": ERROR, "message": ...}, that sending did not fail, and that the
+# server then closed the connection.  After a raw request with --reply-only,
+# the reply's "Connection: close" header replaces the check of the close.
 expect_rejection() {
 	if problems=$(python3 - "$OUT" "$2" "$3" <<'EOF'
 import json, sys
@@ -61,7 +64,10 @@ else:
             problems.append("no message")
     except ValueError:
         problems.append("body is not JSON: %r" % reply["body"][:80])
-if not record["closed"]:
+if record["send_error"]:
+    problems.append("sending failed: " + record["send_error"])
+announced = [r["headers"].get("connection") for r in record["responses"]] == [["close"]]
+if not record["closed"] and not (record["reply_only"] and announced):
     problems.append("connection still open")
 print("; ".join(problems))
 sys.exit(1 if problems else 0)
@@ -71,6 +77,17 @@ EOF
 	else
 		fail "$1: $problems"
 	fi
+}
+
+# raw_streamed HEAD BODYFILE [HTTP_RAW-ARGS...]: sends HEAD (with escapes
+# expanded) and BODYFILE in one go, as a client that does not wait for
+# 100 Continue does, and records the replies in $OUT.
+raw_streamed() {
+	request=$1
+	body=$2
+	shift 2
+	{ printf '%b' "$request"; cat "$body"; } |
+		python3 "$top_srcdir/tests/integration/http_raw.py" "$PORT" "$CERT" "$OUT" "$@"
 }
 
 # reply_field EXPRESSION: prints EXPRESSION evaluated on the recorded
@@ -124,19 +141,21 @@ expect_rejection "HTTP/2.0 request line" 505 version_not_supported
 
 # ---------------------------------------------------------------- bodies rejected before they are read
 # Each request below declares a body but sends only its head, so a reply
-# proves the server decided without reading the body.
-raw "PUT $PART/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: $TEN_MIB\r\n\r\n"
+# proves the server decided without reading the body.  The server then
+# waits a few seconds for the body it would discard, so the client stops
+# reading after the reply.
+raw "PUT $PART/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: $TEN_MIB\r\n\r\n" --reply-only
 expect_rejection "10 MiB part without a token" 401 unauthorized
 check "401 names the Bearer scheme" test "$(reply_field "record['responses'][0]['headers'].get('www-authenticate')")" = "['Bearer realm=\"sonocloud\"']"
-raw "PUT $PART/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $(printf '%064d' 0)\r\nContent-Type: application/octet-stream\r\nContent-Length: $TEN_MIB\r\n\r\n"
+raw "PUT $PART/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $(printf '%064d' 0)\r\nContent-Type: application/octet-stream\r\nContent-Length: $TEN_MIB\r\n\r\n" --reply-only
 expect_rejection "10 MiB part with an unknown token" 401 invalid_token
-raw "POST /api/v1/exams HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+raw "POST /api/v1/exams HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n" --reply-only
 expect_rejection "JSON body without a token" 401 unauthorized
-raw 'POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n'
+raw 'POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n' --reply-only
 expect_rejection "1 MiB body to a JSON route" 413 too_large
-raw "PUT $PART/1 HTTP/1.1\r\nHost: x\r\n$AUTH\r\nContent-Type: application/octet-stream\r\nContent-Length: $((17 * 1024 * 1024))\r\n\r\n"
+raw "PUT $PART/1 HTTP/1.1\r\nHost: x\r\n$AUTH\r\nContent-Type: application/octet-stream\r\nContent-Length: $((17 * 1024 * 1024))\r\n\r\n" --reply-only
 expect_rejection "17 MiB part with a valid token" 413 too_large
-raw "POST /api/v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: $TEN_MIB\r\n\r\n"
+raw "POST /api/v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: $TEN_MIB\r\n\r\n" --reply-only
 expect_rejection "body to an unknown path" 404 not_found
 
 # ---------------------------------------------------------------- ambiguous body lengths
@@ -169,6 +188,34 @@ status=$(curl -sS --max-time 30 --cacert "$CERT" -o /dev/null -w '%{http_code}' 
 	-H 'Content-Type: application/octet-stream' -H "X-Content-SHA256: $SHA" \
 	--data-binary "@$TEST_TMP/part" "$URL$PART/2")
 check "part upload with curl" test "$status" = 200
+
+# ---------------------------------------------------------------- rejected bodies sent without waiting
+# Closing with the body unread would make the kernel reset the connection,
+# and the client would fail to send and lose the reply.
+head -c 4194304 /dev/urandom >"$TEST_TMP/part4"
+SHA4=$(sha256sum "$TEST_TMP/part4" | cut -d' ' -f1)
+PUT4="PUT $PART/3 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nX-Content-SHA256: $SHA4\r\nContent-Length: 4194304\r\n"
+raw_streamed "$PUT4\r\n" "$TEST_TMP/part4"
+expect_rejection "4 MiB part streamed without a token" 401 unauthorized
+
+TOKEN2=$(curl -sS --max-time 30 --cacert "$CERT" -H 'Content-Type: application/json' \
+	--data-binary "{\"username\":\"ana\",\"password\":\"$PW\"}" "$URL/api/v1/sessions" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin).get("token", ""))')
+status=$(curl -sS --max-time 30 --cacert "$CERT" -o /dev/null -w '%{http_code}' -X DELETE \
+	-H "Authorization: Bearer $TOKEN2" "$URL/api/v1/sessions/current")
+check "ana's second session is deleted" test "$status" = 204
+raw_streamed "${PUT4}Authorization: Bearer $TOKEN2\r\n\r\n" "$TEST_TMP/part4"
+expect_rejection "4 MiB part streamed with a deleted session" 401 invalid_token
+
+raw_streamed "PUT $PART/3 HTTP/1.1\r\nHost: x\r\n$AUTH\r\nContent-Type: application/octet-stream\r\nContent-Length: $((17 * 1024 * 1024))\r\n\r\n" \
+	"$TEST_TMP/part4" --reply-only
+expect_rejection "4 MiB of a 17 MiB part streamed" 413 too_large
+
+# A client that waits for 100 Continue sends no body after a final reply,
+# so the server closes at once.
+raw "${PUT4}Expect: 100-continue\r\n\r\n" --continue "$TEST_TMP/part4"
+expect_rejection "part waiting for 100 Continue without a token" 401 unauthorized
+check "rejected part gets no 100 Continue" test "$(reply_field "record['interim']")" = "[]"
 
 # ---------------------------------------------------------------- server state
 check "server still runs" kill -0 "$SERVER_PID"
