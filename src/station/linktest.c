@@ -173,7 +173,7 @@ static void print_report(const struct linktest_options *o, const struct scanner_
 	double mbps = st->seconds_connected > 0 ?
 		(double)st->bytes_received / st->seconds_connected / 1e6 : 0;
 	/* The client thread may count a frame or two past the target before
-	 * receive_frames() sees the count; those were not asked for. */
+	 * receive_frames() reads the count; those were not requested. */
 	uint64_t received = st->frames_received < o->frames ? st->frames_received : o->frames;
 
 	printf("frames received: %llu of %lu\n", (unsigned long long)received, o->frames);
