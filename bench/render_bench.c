@@ -67,6 +67,11 @@ static int ours_gray16(const struct image *img, struct sbuf *out)
 	return sixelenc_encode_gray(img->gray, img->w, img->h, 16, SIXELENC_TOLERANCE_DEFAULT, NULL, out);
 }
 
+static int ours_gray16_fixed(const struct image *img, struct sbuf *out)
+{
+	return sixelenc_encode_gray(img->gray, img->w, img->h, 16, 12, NULL, out);
+}
+
 static int ours_gray16_exact(const struct image *img, struct sbuf *out)
 {
 	return sixelenc_encode_gray(img->gray, img->w, img->h, 16, 0, NULL, out);
@@ -165,9 +170,9 @@ static int halfblock_256_screen(const struct image *img, struct sbuf *out)
 }
 
 /* The station's sixel path: render_frame scales the source RGB frame into
- * a cell rectangle of exactly the image size.  A source frame with at most
- * 32 non-gray colours takes the gray levels plus those colours, others go
- * to libsixel.  The time includes the scaling. */
+ * a cell rectangle of exactly the image size.  A mostly gray source frame
+ * (see RENDER_MIXED_SHARE_MAX_PERCENT) takes the gray levels plus up to 32
+ * colour entries, others go to libsixel.  The time includes the scaling. */
 static int render_rgb(const struct image *img, struct sbuf *out)
 {
 	struct render_target t = { .mode = RENDER_MODE_SIXEL, .rect = { 0, 0, img->w / 8, img->h / 16 },
@@ -177,9 +182,10 @@ static int render_rgb(const struct image *img, struct sbuf *out)
 }
 
 static const struct method methods[] = {
-	{ "ours, gray, 16 levels, tolerance 12 (default)", 0, ours_gray16 },
+	{ "ours, gray, 16 levels, tolerance auto (default)", 0, ours_gray16 },
+	{ "ours, gray, 16 levels, tolerance 12", 0, ours_gray16_fixed },
 	{ "ours, gray, 16 levels, tolerance 0", 0, ours_gray16_exact },
-	{ "ours, gray, 32 levels, tolerance 12", 0, ours_gray32 },
+	{ "ours, gray, 32 levels, tolerance auto", 0, ours_gray32 },
 	{ "libsixel in-process, defaults (256 colours, diffusion)", 0, libsixel_default },
 	{ "libsixel in-process, 64 colours, no diffusion", 0, libsixel_64_flat },
 	{ "ours, colour path (libsixel, 256 colours, no diffusion) on RGB", 1, ours_rgb },

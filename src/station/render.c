@@ -24,6 +24,7 @@ struct render {
 	size_t split_cap;
 	uint8_t *gray;     /* mixed path: scaled luminance, then scaled colour map */
 	size_t gray_cap;
+	struct sixelenc_gray_map *map; /* gray level mapping state, about 16 KB */
 };
 
 struct render *render_new(void)
@@ -40,6 +41,7 @@ void render_free(struct render *r)
 	free(r->index);
 	free(r->split);
 	free(r->gray);
+	free(r->map);
 	free(r);
 }
 
@@ -241,17 +243,47 @@ static void draw_overlay(const struct render_overlay *o, const struct render_lay
 	}
 }
 
+/* Paints the overlay's palette entry over a band of mapped gray levels. */
+struct overlay_patch {
+	const uint8_t *mask;
+	unsigned w;
+	uint8_t overlay;
+};
+
+static void patch_overlay(void *ctx, uint8_t *index, unsigned y, unsigned rows)
+{
+	const struct overlay_patch *p = ctx;
+	size_t i, end = (size_t)(y + rows) * p->w;
+
+	for (i = (size_t)y * p->w; i < end; i++) {
+		if (p->mask[i])
+			index[i] = p->overlay;
+	}
+}
+
+/* Allocates the renderer's gray mapping state on first use.  Returns 0 or
+ * SONO_ENOMEM. */
+static int map_scratch(struct render *r)
+{
+	if (!r->map)
+		r->map = malloc(sizeof(*r->map));
+	return r->map ? 0 : SONO_ENOMEM;
+}
+
 /* Gray sixel: histogram levels for the image, one more palette entry for
  * the overlay colour. */
 static int sixel_gray(struct render *r, const struct render_image *img, unsigned levels,
 	struct sbuf *out)
 {
 	uint8_t lv[SIXELENC_LEVELS_MAX], lut[256], palette[SIXELENC_LEVELS_MAX + 1][3];
-	size_t i, n = (size_t)img->w * img->h;
+	size_t n = (size_t)img->w * img->h;
+	struct overlay_patch patch;
 	unsigned count, k;
 	int rc;
 
 	rc = scratch(&r->index, &r->index_cap, n);
+	if (rc == 0)
+		rc = map_scratch(r);
 	if (rc != 0)
 		return rc;
 	sixelenc_gray_levels(img->pixels, n, levels ? levels : RENDER_GRAY_LEVELS_DEFAULT,
@@ -265,15 +297,17 @@ static int sixel_gray(struct render *r, const struct render_image *img, unsigned
 	}
 	memcpy(palette[count], img->overlay_rgb, 3);
 
-	sixelenc_map_gray(img->pixels, img->w, img->h, lv, lut, SIXELENC_TOLERANCE_DEFAULT, r->index);
+	sixelenc_gray_map_init(r->map, img->pixels, img->w, img->h, lv, lut,
+		SIXELENC_TOLERANCE_DEFAULT, r->index);
 	if (img->mask) {
-		for (i = 0; i < n; i++) {
-			if (img->mask[i])
-				r->index[i] = (uint8_t)count;
-		}
+		patch.mask = img->mask;
+		patch.w = img->w;
+		patch.overlay = (uint8_t)count;
+		r->map->patch = patch_overlay;
+		r->map->patch_ctx = &patch;
 	}
-	return sixelenc_encode_indexed(r->index, img->w, img->h, (const uint8_t (*)[3])palette,
-		count + (img->mask ? 1 : 0), out);
+	return sixelenc_encode_source(r->index, img->w, img->h, (const uint8_t (*)[3])palette,
+		count + (img->mask ? 1 : 0), &r->map->source, out);
 }
 
 /* Colour sixel through libsixel, with the overlay painted into the pixels. */
@@ -372,14 +406,14 @@ static int prepare_image(struct render *r, const struct render_target *t, const 
 	return 0;
 }
 
-/* Sixel for an RGB frame with at most RENDER_MIXED_COLORS_MAX non-gray
- * colours: its luminance is scaled as a gray frame and its colour map by
- * nearest neighbour.  Returns SONO_EUNSUPPORTED, with nothing written, for
- * a frame with more colours. */
+/* Sixel for an RGB frame within the limits of the mixed path (see
+ * render_priv.h): its luminance is scaled as a gray frame and its colour
+ * ids by nearest neighbour.  Returns SONO_EUNSUPPORTED, with nothing
+ * written, for other frames. */
 static int sixel_mixed(struct render *r, const struct render_target *t, const struct frame *f,
 	const struct render_overlay *overlay, const struct render_layout *l, struct sbuf *out)
 {
-	uint8_t colors[RENDER_MIXED_COLORS_MAX][3];
+	struct render_mixed_colors colors;
 	size_t ns = (size_t)f->width * f->height, n = (size_t)l->px_w * l->px_h;
 	struct render_mixed m = { 0 };
 	int rc;
@@ -390,7 +424,9 @@ static int sixel_mixed(struct render *r, const struct render_target *t, const st
 	if (rc == 0)
 		rc = scratch(&r->index, &r->index_cap, n);
 	if (rc == 0)
-		rc = render_mixed_split(f, colors, &m.ncolors, r->split, r->split + ns);
+		rc = map_scratch(r);
+	if (rc == 0)
+		rc = render_mixed_split(f, &colors, r->split, r->split + ns);
 	if (rc == 0)
 		rc = scale_image(r->split, f->width, f->height, 1, r->gray, l->px_w, l->px_h);
 	if (rc == 0)
@@ -406,15 +442,15 @@ static int sixel_mixed(struct render *r, const struct render_target *t, const st
 		return rc;
 
 	m.gray = r->gray;
-	m.color_index = r->gray + n;
+	m.color_id = r->gray + n;
 	m.w = l->px_w;
 	m.h = l->px_h;
-	m.colors = (const uint8_t (*)[3])colors;
+	m.colors = &colors;
 	m.nlevels = t->gray_levels ? t->gray_levels : RENDER_GRAY_LEVELS_DEFAULT;
 	m.colormap = t->colormap;
 	rc = sbuf_printf(out, "\0337\033[%u;%uH", l->cells.row + 1, l->cells.col + 1);
 	if (rc == 0)
-		rc = render_mixed_encode(&m, r->index, out);
+		rc = render_mixed_encode(&m, r->index, r->map, out);
 	if (rc == 0)
 		rc = sbuf_append_str(out, "\0338");
 	return rc;

@@ -417,10 +417,12 @@ static int emit_header(const uint8_t (*palette)[3], unsigned ncolors, unsigned w
 	return rc;
 }
 
-int sixelenc_encode_indexed(const uint8_t *index, unsigned w, unsigned h,
-	const uint8_t (*palette)[3], unsigned ncolors, struct sbuf *out)
+int sixelenc_encode_source(const uint8_t *index, unsigned w, unsigned h,
+	const uint8_t (*palette)[3], unsigned ncolors, struct sixelenc_source *source,
+	struct sbuf *out)
 {
 	struct band b;
+	size_t start;
 	unsigned y;
 	int rc;
 
@@ -431,9 +433,14 @@ int sixelenc_encode_indexed(const uint8_t *index, unsigned w, unsigned h,
 	if (rc != 0)
 		goto out;
 
+	start = out->len;
 	rc = emit_header(palette, ncolors, w, h, out);
 	for (y = 0; rc == 0 && y < h; y += 6) {
-		rc = band_collect(&b, index + (size_t)y * w, h - y < 6 ? h - y : 6);
+		unsigned rows = h - y < 6 ? h - y : 6;
+
+		if (source)
+			source->fill_band(source, y, rows, out->len - start);
+		rc = band_collect(&b, index + (size_t)y * w, rows);
 		if (rc == 0)
 			rc = band_emit(&b, y + 6 >= h, out);
 	}
@@ -445,52 +452,18 @@ out:
 	return rc;
 }
 
-/* Maps one band of rows image rows.  A pixel takes the level of the pixel
- * above it, or else of its column's top pixel in the band, if within[v]
- * lists that level.  Otherwise it takes its nearest level. */
-static void map_band(const uint8_t *gray, uint8_t *index, unsigned w, unsigned rows,
-	const uint8_t lut[256], const uint64_t within[256])
+int sixelenc_encode_indexed(const uint8_t *index, unsigned w, unsigned h,
+	const uint8_t (*palette)[3], unsigned ncolors, struct sbuf *out)
 {
-	unsigned r, x;
-
-	for (x = 0; x < w; x++)
-		index[x] = lut[gray[x]];
-	for (r = 1; r < rows; r++) {
-		const uint8_t *in = gray + (size_t)r * w;
-		const uint8_t *above = index + (size_t)(r - 1) * w;
-		uint8_t *out = index + (size_t)r * w;
-
-		for (x = 0; x < w; x++) {
-			unsigned v = in[x], up = above[x], top = index[x];
-			unsigned pick = within[v] >> top & 1 ? top : lut[v];
-
-			out[x] = (uint8_t)(within[v] >> up & 1 ? up : pick);
-		}
-	}
-}
-
-void sixelenc_map_gray(const uint8_t *gray, unsigned w, unsigned h, const uint8_t *levels,
-	const uint8_t lut[256], unsigned tolerance, uint8_t *index)
-{
-	uint64_t within[256] = { 0 };
-	unsigned v, k, y;
-
-	for (v = 0; v < 256; v++) {
-		for (k = 0; k <= lut[255]; k++) {
-			if ((v > levels[k] ? v - levels[k] : levels[k] - v) <= tolerance)
-				within[v] |= UINT64_C(1) << k;
-		}
-	}
-	for (y = 0; y < h; y += 6)
-		map_band(gray + (size_t)y * w, index + (size_t)y * w, w, h - y < 6 ? h - y : 6,
-			lut, within);
+	return sixelenc_encode_source(index, w, h, palette, ncolors, NULL, out);
 }
 
 int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned nlevels,
 	unsigned tolerance, const uint8_t (*colormap)[3], struct sbuf *out)
 {
 	uint8_t levels[SIXELENC_LEVELS_MAX], lut[256], palette[SIXELENC_LEVELS_MAX][3];
-	uint8_t *index = NULL;
+	struct sixelenc_gray_map *map;
+	uint8_t *index;
 	size_t n;
 	unsigned count, k;
 	int rc;
@@ -499,8 +472,12 @@ int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned n
 		return SONO_EINVAL;
 	n = (size_t)w * h;
 	index = malloc(n);
-	if (!index)
+	map = malloc(sizeof(*map));
+	if (!index || !map) {
+		free(index);
+		free(map);
 		return SONO_ENOMEM;
+	}
 
 	sixelenc_gray_levels(gray, n, nlevels, levels, &count, lut);
 	for (k = 0; k < count; k++) {
@@ -510,9 +487,11 @@ int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned n
 		palette[k][1] = rgb ? rgb[1] : levels[k];
 		palette[k][2] = rgb ? rgb[2] : levels[k];
 	}
-	sixelenc_map_gray(gray, w, h, levels, lut, tolerance, index);
+	sixelenc_gray_map_init(map, gray, w, h, levels, lut, tolerance, index);
 
-	rc = sixelenc_encode_indexed(index, w, h, (const uint8_t (*)[3])palette, count, out);
+	rc = sixelenc_encode_source(index, w, h, (const uint8_t (*)[3])palette, count,
+		&map->source, out);
+	free(map);
 	free(index);
 	return rc;
 }

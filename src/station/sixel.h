@@ -17,10 +17,17 @@
 #define SIXELENC_LEVELS_MIN 16
 #define SIXELENC_LEVELS_MAX 64
 #define SIXELENC_COLORS_MAX 256
-/* Mapping tolerance in gray values.  On the 640x480 Aloka B-mode frame,
- * 16 levels with tolerance 12 encode to 98 KB at 35.1 dB PSNR, against
- * 139 KB at 39.0 dB with tolerance 0 (bench/render.sh). */
-#define SIXELENC_TOLERANCE_DEFAULT 12
+/* Mapping tolerance: 0 to 255 gray values, or SIXELENC_TOLERANCE_AUTO,
+ * which steers it between 10 and 14 after each band to keep the output
+ * near SIXELENC_BUDGET_PERMILLE bytes per 1000 pixels (98 KB at 640x480).
+ * On the 640x480 frames of bench/render.sh, AUTO gives 97 KB at 34.5 dB
+ * PSNR (luminance of the GE US1_UNCR.dcm frame) and 75 KB at 34.7 dB
+ * (Aloka B-mode).
+ * NOTE: the budget is a target, not a limit.  At tolerance 14 a busier
+ * frame still exceeds it: 640x480 random speckle gives 319 KB. */
+#define SIXELENC_TOLERANCE_AUTO 256u
+#define SIXELENC_TOLERANCE_DEFAULT SIXELENC_TOLERANCE_AUTO
+#define SIXELENC_BUDGET_PERMILLE 320
 /* Largest image either encoder accepts, in pixels per side. */
 #define SIXELENC_DIM_MAX 8192
 
@@ -33,14 +40,45 @@
 void sixelenc_gray_levels(const uint8_t *gray, size_t n, unsigned nlevels,
 	uint8_t levels[SIXELENC_LEVELS_MAX], unsigned *count, uint8_t lut[256]);
 
-/* Maps a w x h gray image to level indices for sixelenc_encode_indexed,
- * with levels and lut from sixelenc_gray_levels.  With tolerance 0 each
- * pixel takes its nearest level.  Otherwise a pixel takes the level of the
- * pixel above it, or of the top pixel of its column in the six-row band,
- * when that level is within tolerance gray values.  Fewer colours per band
- * column make the sixel output shorter. */
-void sixelenc_map_gray(const uint8_t *gray, unsigned w, unsigned h, const uint8_t *levels,
-	const uint8_t lut[256], unsigned tolerance, uint8_t *index);
+/* Gray tolerance steps that SIXELENC_TOLERANCE_AUTO chooses from. */
+#define SIXELENC_AUTO_STEPS 5
+
+/* A producer of palette indices that the encoder asks for each band just
+ * before it reads the band.  fill_band writes rows y to y + rows - 1 of
+ * the index image; written is the number of bytes of sixel output so far. */
+struct sixelenc_source {
+	void (*fill_band)(struct sixelenc_source *source, unsigned y, unsigned rows, size_t written);
+};
+
+/* Maps a gray image to level indices band by band.  A pixel takes the
+ * level of a neighbour in its band (above, the column's top, left) or the
+ * band's likely base level when that level is within the tolerance of its
+ * value, and otherwise its nearest level.  Fewer levels per band column
+ * and longer runs make the output shorter.  With SIXELENC_TOLERANCE_AUTO
+ * the tolerance is steered after each band, giving each band a share of
+ * the budget that follows its count of level changes between rows.  The
+ * struct is about 16 KB, too large for small thread stacks. */
+struct sixelenc_gray_map {
+	struct sixelenc_source source;
+	const uint8_t *gray, *levels, *lut;
+	uint8_t *index;
+	unsigned w, h;
+	uint64_t within[SIXELENC_AUTO_STEPS][256]; /* level bit sets per tolerance step */
+	unsigned nsteps, step, base;
+	size_t budget;                             /* bytes, with SIXELENC_TOLERANCE_AUTO */
+	uint32_t activity[(SIXELENC_DIM_MAX + 5) / 6]; /* running sum per band */
+	/* Called after each band is mapped, to paint overlay or colour
+	 * indices over the gray levels; NULL for none. */
+	void (*patch)(void *ctx, uint8_t *index, unsigned y, unsigned rows);
+	void *patch_ctx;
+};
+
+/* Prepares map for the w x h gray image with levels and lut from
+ * sixelenc_gray_levels, writing to index (w * h bytes).  tolerance is
+ * SIXELENC_TOLERANCE_AUTO or 0 to 255 gray values. */
+void sixelenc_gray_map_init(struct sixelenc_gray_map *map, const uint8_t *gray, unsigned w,
+	unsigned h, const uint8_t *levels, const uint8_t lut[256], unsigned tolerance,
+	uint8_t *index);
 
 /* Appends a sixel image (DCS q ... ST) of w x h palette indices to out.
  * Palette entries are RGB bytes, stored as whole percents; ncolors is 1 to
@@ -49,8 +87,14 @@ void sixelenc_map_gray(const uint8_t *gray, unsigned w, unsigned h, const uint8_
 int sixelenc_encode_indexed(const uint8_t *index, unsigned w, unsigned h,
 	const uint8_t (*palette)[3], unsigned ncolors, struct sbuf *out);
 
+/* As sixelenc_encode_indexed, but source (NULL for none) fills each band of
+ * index just before it is encoded. */
+int sixelenc_encode_source(const uint8_t *index, unsigned w, unsigned h,
+	const uint8_t (*palette)[3], unsigned ncolors, struct sixelenc_source *source,
+	struct sbuf *out);
+
 /* Encodes a w x h gray image with nlevels histogram levels, mapped with
- * tolerance as sixelenc_map_gray does, each level shown in colormap's
+ * tolerance as struct sixelenc_gray_map does, each level shown in colormap's
  * colour (NULL = gray).  Returns as sixelenc_encode_indexed. */
 int sixelenc_encode_gray(const uint8_t *gray, unsigned w, unsigned h, unsigned nlevels,
 	unsigned tolerance, const uint8_t (*colormap)[3], struct sbuf *out);

@@ -593,6 +593,28 @@ static unsigned count_palette_entries(const struct sbuf *out)
 	return n;
 }
 
+/* PSNR over the three channels of decoded output d, laid out by l, against
+ * frame f scaled bilinearly to the layout size. */
+static double decoded_psnr_rgb(const struct decoded *d, const struct frame *f,
+	const struct render_layout *l)
+{
+	size_t i, n = (size_t)l->px_w * l->px_h * 3;
+	uint8_t *ref = malloc(n);
+	double se = 0;
+
+	assert_non_null(ref);
+	assert_int_equal(d->w, (int)l->px_w);
+	assert_int_equal(d->h, (int)l->px_h);
+	assert_int_equal(scale_image(f->pixels, f->width, f->height, 3, ref, l->px_w, l->px_h), 0);
+	for (i = 0; i < n; i++) {
+		double e = (double)decoded_channel(d, i / 3, (unsigned)(i % 3)) - ref[i];
+
+		se += e * e;
+	}
+	free(ref);
+	return se == 0 ? 99.0 : 10.0 * log10(255.0 * 255.0 * (double)n / se);
+}
+
 static void render_gray_rgb_uses_levels(void **state)
 {
 	struct frame f = { 0 };
@@ -611,9 +633,10 @@ static void render_gray_rgb_uses_levels(void **state)
 	assert_true(count_palette_entries(&out) <= RENDER_GRAY_LEVELS_DEFAULT);
 	assert_non_null(strstr((char *)out.data, OUR_SIXEL_START));
 
-	/* Distinct colours past RENDER_MIXED_COLORS_MAX go through libsixel. */
-	for (i = 0; i < 100; i++) {
-		f.pixels[3 * i] = (uint8_t)(i + 100);
+	/* More distinct colours than RENDER_MIXED_COLORS_MAX on over
+	 * RENDER_MIXED_SHARE_MAX_PERCENT of the pixels go through libsixel. */
+	for (i = 0; i < 320 * 240 / 5; i++) {
+		f.pixels[3 * i] = (uint8_t)(i % 100 + 100);
 		f.pixels[3 * i + 1] = 0;
 	}
 	sbuf_reset(&out);
@@ -644,39 +667,38 @@ static void make_annotated(struct frame *f, unsigned w, unsigned h)
 	free(g);
 }
 
+/* Renders RGB frame f as sixel into 80x30 cells of 8x16 pixels, checks
+ * that our encoder wrote it and decodes it into d.  Returns the PSNR of d
+ * against f scaled to the layout l. */
+static double render_mixed_round_trip(const struct frame *f, struct sbuf *out,
+	struct render_layout *l, struct decoded *d)
+{
+	struct render *r = render_new();
+	struct render_target t = sixel_target(80, 30);
+
+	assert_non_null(r);
+	assert_int_equal(render_frame(r, &t, f, NULL, out, l), 0);
+	assert_non_null(strstr((char *)out->data, OUR_SIXEL_START));
+	render_free(r);
+	decode(out->data, out->len, d);
+	return decoded_psnr_rgb(d, f, l);
+}
+
 static void render_annotated_uses_levels(void **state)
 {
 	struct frame f = { 0 };
-	struct render *r = render_new();
-	struct render_target t = sixel_target(80, 30);
 	struct render_layout l;
 	struct decoded d;
 	struct sbuf out;
-	uint8_t *ref;
 	double p;
 	size_t mid;
 
 	(void)state;
 	make_annotated(&f, 640, 480);
 	sbuf_init(&out, RENDER_OUTPUT_MAX);
-	assert_int_equal(render_frame(r, &t, &f, NULL, &out, &l), 0);
-	assert_true(count_palette_entries(&out) <= RENDER_GRAY_LEVELS_DEFAULT + 2);
-	assert_non_null(strstr((char *)out.data, OUR_SIXEL_START));
-
-	decode(out.data, out.len, &d);
-	assert_int_equal(d.w, (int)l.px_w);
-	assert_int_equal(d.h, (int)l.px_h);
-	ref = malloc((size_t)3 * l.px_w * l.px_h);
-	assert_non_null(ref);
-	assert_int_equal(scale_image(f.pixels, 640, 480, 3, ref, l.px_w, l.px_h), 0);
-	p = 0;
-	for (mid = 0; mid < (size_t)l.px_w * l.px_h * 3; mid++) {
-		double e = (double)decoded_channel(&d, mid / 3, (unsigned)(mid % 3)) - ref[mid];
-
-		p += e * e;
-	}
-	p = 10.0 * log10(255.0 * 255.0 * 3 * l.px_w * l.px_h / p);
+	p = render_mixed_round_trip(&f, &out, &l, &d);
 	print_message("annotated frame rendered at %ux%u: PSNR %.1f dB\n", l.px_w, l.px_h, p);
+	assert_true(count_palette_entries(&out) <= RENDER_GRAY_LEVELS_DEFAULT + 2);
 	assert_true(p >= 30.0);
 
 	/* The middle of the yellow box decodes yellow. */
@@ -684,10 +706,61 @@ static void render_annotated_uses_levels(void **state)
 	assert_int_equal(decoded_channel(&d, mid, 0), 255);
 	assert_int_equal(decoded_channel(&d, mid, 1), 255);
 	assert_int_equal(decoded_channel(&d, mid, 2), 0);
-	free(ref);
 	decoded_free(&d);
 	sbuf_free(&out);
-	render_free(r);
+	frame_free(&f);
+}
+
+/* A gray speckle frame with a power Doppler patch: a red to yellow ramp of
+ * 95 colours over a 64 x 48 box of a 640 x 480 frame (1 % of the pixels),
+ * more colours than the mixed palette holds. */
+static void make_doppler(struct frame *f)
+{
+	uint8_t *g = make_speckle(640, 480);
+	size_t i, x, y;
+
+	make_frame(f, 640, 480, 3, 0);
+	for (i = 0; i < (size_t)640 * 480; i++)
+		memset(f->pixels + 3 * i, g[i], 3);
+	for (y = 200; y < 248; y++) {
+		for (x = 300; x < 364; x++) {
+			uint8_t *p = f->pixels + 3 * (y * 640 + x);
+			unsigned k = (unsigned)((x - 300 + y - 200) * 96 / 112);
+
+			p[0] = (uint8_t)(160 + k);
+			p[1] = (uint8_t)(k * 255 / 95);
+			p[2] = 0;
+		}
+	}
+	free(g);
+}
+
+static void render_doppler_patch_mixed(void **state)
+{
+	struct frame f = { 0 };
+	struct render_layout l;
+	struct decoded d;
+	struct sbuf out;
+	size_t mid;
+	double p;
+
+	(void)state;
+	make_doppler(&f);
+	sbuf_init(&out, RENDER_OUTPUT_MAX);
+	p = render_mixed_round_trip(&f, &out, &l, &d);
+	print_message("Doppler patch frame rendered at %ux%u: PSNR %.1f dB\n", l.px_w, l.px_h, p);
+	assert_true(count_palette_entries(&out) <=
+		RENDER_GRAY_LEVELS_DEFAULT + RENDER_MIXED_COLORS_MAX);
+	assert_true(p >= 30.0);
+
+	/* The middle of the patch decodes as a red to yellow colour. */
+	mid = (size_t)(l.px_h * 224 / 480) * l.px_w + l.px_w * 332 / 640;
+	assert_true(decoded_channel(&d, mid, 0) >= 190);
+	assert_true(decoded_channel(&d, mid, 1) >= 60);
+	assert_true(decoded_channel(&d, mid, 1) <= 200);
+	assert_true(decoded_channel(&d, mid, 2) <= 16);
+	decoded_free(&d);
+	sbuf_free(&out);
 	frame_free(&f);
 }
 
@@ -806,6 +879,7 @@ int main(void)
 		cmocka_unit_test(render_spares_last_row),
 		cmocka_unit_test(render_gray_rgb_uses_levels),
 		cmocka_unit_test(render_annotated_uses_levels),
+		cmocka_unit_test(render_doppler_patch_mixed),
 		cmocka_unit_test(render_caps_huge_rectangle),
 		cmocka_unit_test(render_rejects_bad_targets),
 		cmocka_unit_test(render_cell_maps_back),
