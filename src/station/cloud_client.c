@@ -435,9 +435,20 @@ static int finish(struct cloud_client *c, CURLcode cc, json_t **response,
 	json_t *body = NULL;
 	int rc;
 
-	if (cc != CURLE_OK)
-		return classify_curl(c, cc, res);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &res->status);
+	/* A server that rejects a body it has not read (sonocloud's 401 and
+	 * 413) may close the connection while the body is still being sent.
+	 * The send or receive then fails, but the final reply read before it
+	 * is what the server decided. */
+	if ((cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) && res->status >= 400) {
+		LOG_DEBUG("the connection failed after an HTTP %ld reply (%s); using the reply",
+			res->status, curl_easy_strerror(cc));
+		cc = CURLE_OK;
+	}
+	if (cc != CURLE_OK) {
+		res->status = 0;
+		return classify_curl(c, cc, res);
+	}
 	if (curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 	    retry_after > 0)
 		res->retry_after_s = retry_after > LONG_MAX ? LONG_MAX : (long)retry_after;
@@ -549,8 +560,14 @@ int cloud_client_put(struct cloud_client *c, const char *path,
 	json_t **response, struct cloud_result *res)
 {
 	char hash_header[32 + CRYPTO_SHA256_HEX_LEN];
+	/* With 100-continue, a rejection (an expired or revoked session, a
+	 * part over the limit) arrives before the part is sent, at the cost of
+	 * one round trip per part.  sonocloud answers 100 Continue as soon as
+	 * it has checked the head.  A server that ignores the expectation
+	 * costs libcurl's wait (CURLOPT_EXPECT_100_TIMEOUT_MS, 1 s by default
+	 * in libcurl 7.88) per part, after which the body is sent anyway. */
 	const char *fixed[] = { "Content-Type: application/octet-stream",
-		"Accept: application/json", "Expect:", hash_header, NULL };
+		"Accept: application/json", "Expect: 100-continue", hash_header, NULL };
 	struct curl_slist *headers = NULL;
 	CURLcode cc = CURLE_OK;
 	int rc;

@@ -16,6 +16,7 @@
 #include "station/uploader_internal.h"
 
 #define NS_PER_MS 1000000ull
+#define TOKEN_REFUSED_MESSAGE "the cloud refused the session token; log in again"
 
 void uploader_options_defaults(struct uploader_options *opt)
 {
@@ -325,7 +326,9 @@ static int process_exam(struct uploader *u, struct cloud_client *c, const char *
 	switch (res.kind) {
 	case CLOUD_ERR_CREDENTIALS:
 		exam_set_state(u->s, uuid, EXAM_QUEUED);
-		set_halt(u, UPLOADER_HALT_LOGIN, "the cloud refused the session token; log in again");
+		memcpy(u->refused_hash, u->token_hash, sizeof(u->refused_hash));
+		u->token_refused = 1;
+		set_halt(u, UPLOADER_HALT_LOGIN, TOKEN_REFUSED_MESSAGE);
 		return rc;
 	case CLOUD_ERR_CERTIFICATE:
 		exam_set_state(u->s, uuid, EXAM_QUEUED);
@@ -376,6 +379,16 @@ static int open_client(struct uploader *u, struct cloud_client **c)
 			"login ('sonoterm login')", sess.username);
 		rc = SONO_EAUTH;
 	}
+	/* A token the cloud refused stays refused: wait for a new login
+	 * instead of sending it again. */
+	if (rc == 0) {
+		crypto_sha256(sess.token, strlen(sess.token), u->token_hash);
+		if (u->token_refused && memcmp(u->token_hash, u->refused_hash,
+			sizeof(u->token_hash)) == 0) {
+			snprintf(err, sizeof(err), TOKEN_REFUSED_MESSAGE);
+			rc = SONO_EAUTH;
+		}
+	}
 	if (rc == 0)
 		rc = cloud_client_new(c, &u->opt.cloud, err, sizeof(err));
 	if (rc == 0)
@@ -400,10 +413,12 @@ int uploader_run_pass(struct uploader *u)
 	uploader_enqueue_completed(u->s, NULL);
 	if (frame_now_ns() < u->pause_until_ns)
 		return 0;
-	set_halt(u, UPLOADER_RUNNING, "");
+	/* The halt of the previous pass stays visible until this pass can
+	 * send, so a login halt does not flicker while nobody logs in. */
 	rc = open_client(u, &c);
 	if (rc < 0)
 		return rc;
+	set_halt(u, UPLOADER_RUNNING, "");
 	due.now_ns = frame_now_ns();
 	due.max_attempts = u->opt.max_attempts;
 	due.uuids = calloc(1, sizeof(*due.uuids));
@@ -486,15 +501,28 @@ static void sleep_until(struct uploader *u, uint64_t due_ns, uint64_t max_ms)
 		nanosleep(&step, NULL);
 }
 
+static int halted_for_operator(struct uploader *u)
+{
+	enum uploader_halt halt;
+
+	pthread_mutex_lock(&u->lock);
+	halt = u->status.halt;
+	pthread_mutex_unlock(&u->lock);
+	return halt == UPLOADER_HALT_LOGIN || halt == UPLOADER_HALT_CERTIFICATE;
+}
+
 static void *uploader_thread(void *arg)
 {
 	struct uploader *u = arg;
 
 	LOG_INFO("uploader thread started");
 	while (!atomic_load(&u->stop)) {
-		uploader_run_pass(u);
-		/* New completed exams are picked up within a second or two. */
-		sleep_until(u, uploader_next_due_ns(u), 2000);
+		/* New completed exams are picked up within a second or two.
+		 * After a login or certificate halt, the queue is due at once
+		 * but waits for the operator, so the thread looks every 2 s. */
+		int halted = uploader_run_pass(u) < 0 && halted_for_operator(u);
+
+		sleep_until(u, halted ? UINT64_MAX : uploader_next_due_ns(u), 2000);
 	}
 	LOG_INFO("uploader thread stopped");
 	return NULL;

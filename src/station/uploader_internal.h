@@ -16,6 +16,9 @@ struct uploader {
 	atomic_int stop;
 	uint64_t pause_until_ns;       /* no requests before this time (network down) */
 	char cancel[CRYPTO_UUID_LEN];  /* exam whose transfer the operator cancelled; guarded by lock */
+	uint8_t token_hash[CRYPTO_SHA256_LEN];   /* SHA-256 of the token of the current pass */
+	uint8_t refused_hash[CRYPTO_SHA256_LEN]; /* SHA-256 of the token the cloud refused */
+	int token_refused;                       /* refused_hash is set */
 	pthread_t thread;
 	int thread_started;
 };

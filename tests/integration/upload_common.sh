@@ -113,6 +113,18 @@ cloud_get() {
 		"$CLOUD_URL/api/v1/$1"
 }
 
+# start_relay NAME ARGS...: starts upload_relay.py with ARGS for at most
+# 5 minutes, with its output in $TEST_TMP/NAME.out and NAME.err, and waits
+# until it listens.
+start_relay() {
+	name=$1
+	shift
+	timeout 300 python3 "$top_srcdir/tests/integration/upload_relay.py" "$@" 300 \
+		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	track $!
+	wait_for_line "$TEST_TMP/$name.out" 10 '^listening' || { cat "$TEST_TMP/$name.err" >&2; return 1; }
+}
+
 # capture_n N FRAMES: captures N exams of FRAMES frames with the permitted
 # scanner (no --pin), appends their UUIDs to $TEST_TMP/uuids, their part
 # hashes to $TEST_TMP/hashes and the patients' name, ID and birth date to

@@ -11,22 +11,11 @@
 . "$top_srcdir/tests/integration/store_common.sh"
 . "$top_srcdir/tests/integration/upload_common.sh"
 
-RELAY="$top_srcdir/tests/integration/upload_relay.py"
 LOW_SPEED=3
 
 start_probe_and_cloud
 printf '[cloud]\nconnect_timeout = 3\nlow_speed_time = %s\n[upload]\nbackoff_min_ms = 200\nbackoff_max_ms = 2000\nmax_attempts = 50\n' \
 	"$LOW_SPEED" >"$STATION_CONF"
-
-# start_relay NAME ARGS...: starts upload_relay.py for at most 5 minutes and
-# waits until it listens.
-start_relay() {
-	name=$1
-	shift
-	timeout 300 python3 "$RELAY" "$@" 300 >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
-	track $!
-	wait_for_line "$TEST_TMP/$name.out" 10 '^listening' || { cat "$TEST_TMP/$name.err" >&2; return 1; }
-}
 
 # ---------------------------------------------------------------- 503, then 200
 make_cert relay SN-RELAY || { fail "openssl could not make the relay certificate"; finish; }

@@ -14,12 +14,25 @@ fault LISTEN_PORT TARGET_PORT CERT KEY CLOUD_CERT STATUS SECONDS
     PUT is answered with STATUS (503 comes with Retry-After: 1) after its
     body was read.  Prints "METHOD PATH STATUS" for each request.
 
-Both print "listening PORT" when ready and exit after SECONDS."""
+hold LISTEN_PORT TARGET_PORT HOLD_AFTER RESUME_FILE SECONDS
+    A TCP relay.  The first connection that has carried HOLD_AFTER bytes
+    from the station stops forwarding, prints "held" once, and goes on once
+    RESUME_FILE exists.  Later connections are relayed normally.
+
+reset LISTEN_PORT TARGET_PORT CERT KEY CLOUD_CERT SECONDS
+    Like fault, except that the first PUT gets the head and part of the
+    body of a 401 after 64 KiB of its body were read, and 1 s later a TCP
+    reset while the station still sends the body.  The station has read
+    the 401 by then, and the reset ends the transfer with an error.
+
+All print "listening PORT" when ready and exit after SECONDS."""
+import os
 import http.client
 import http.server
 import select
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -33,8 +46,12 @@ def log(line):
 def stall_pump(client, upstream, state):
     sent = 0
     pair = {client: upstream, upstream: client}
-    stalled = False
+    stalled = hold = False
     while True:
+        if hold:
+            while not os.path.exists(state["resume"]):
+                time.sleep(0.1)
+            hold = False
         if stalled:
             time.sleep(1.0)  # hold both sockets open, forward nothing
             continue
@@ -51,12 +68,16 @@ def stall_pump(client, upstream, state):
         with state["lock"]:
             if not state["done"] and sent >= state["after"]:
                 state["done"] = True
-                stalled = True
-                log("stalled %.3f" % time.time())
+                if state["resume"] is None:
+                    stalled = True
+                    log("stalled %.3f" % time.time())
+                else:
+                    hold = True
+                    log("held")
 
 
-def run_stall(listen_port, target_port, after):
-    state = {"lock": threading.Lock(), "done": False, "after": after}
+def run_stall(listen_port, target_port, after, resume=None):
+    state = {"lock": threading.Lock(), "done": False, "after": after, "resume": resume}
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", listen_port))
@@ -76,13 +97,35 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def reply_and_reset(self, length):
+        """Reads 64 KiB of the body, sends most of a 401 reply and resets
+        the connection."""
+        self.rfile.read(min(length, 65536))
+        reply = b'{"error":"invalid_token","message":"injected: the session is not valid"}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply) + 100))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(reply)
+        self.wfile.flush()
+        log("%s %s 401 reset" % (self.command, self.path))
+        time.sleep(1.0)
+        # Closing with SO_LINGER 0 sends a reset instead of a FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
     def relay(self):
         length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length) if length else None
         with FaultHandler.lock:
             inject = self.command == "PUT" and not FaultHandler.first_put_done
             if inject:
                 FaultHandler.first_put_done = True
+        if inject and self.server.fault_status == "reset":
+            self.reply_and_reset(length)
+            return
+        body = self.rfile.read(length) if length else None
         if inject:
             status = self.server.fault_status
             reply = b'{"error":"injected","message":"injected fault"}'
@@ -138,9 +181,14 @@ def main():
     timer.start()
     if mode == "stall":
         run_stall(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "hold":
+        run_stall(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif mode == "fault":
         run_fault(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6],
                   int(sys.argv[7]))
+    elif mode == "reset":
+        run_fault(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6],
+                  "reset")
     else:
         sys.exit("unknown mode " + mode)
 

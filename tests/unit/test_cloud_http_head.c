@@ -49,8 +49,19 @@ static void put_head_parses(void **state)
 	assert_string_equal(head.authorization, "Bearer " TOKEN);
 	assert_int_equal(head.has_content_length, 1);
 	assert_int_equal(head.content_length, 1048576);
+	assert_int_equal(head.expect_continue, 1);
 	http_head_clear(&head);
 	assert_null(head.authorization);
+}
+
+static void expect_flag_unset_without_header(void **state)
+{
+	struct cloud_rejection f;
+	struct http_head head;
+
+	assert_int_equal(parse("PUT /p HTTP/1.1\r\nContent-Length: 5\r\n\r\n", &head, &f), 1);
+	assert_int_equal(head.expect_continue, 0);
+	http_head_clear(&head);
 }
 
 static void methods_and_versions(void **state)
@@ -210,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(put_head_parses),
+		cmocka_unit_test(expect_flag_unset_without_header),
 		cmocka_unit_test(methods_and_versions),
 		cmocka_unit_test(incomplete_head_needs_more),
 		cmocka_unit_test(malformed_heads_get_400),
