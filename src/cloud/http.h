@@ -18,8 +18,9 @@
  * head (the request line and headers) and withholds the body.  It rejects
  * malformed heads and ambiguous body lengths itself, and asks the
  * options' head_check whether the route takes the body.  A rejected request
- * gets a JSON error reply without its body being read, and the connection
- * closes after that reply. */
+ * gets a JSON error reply without its body being read.  The connection
+ * then closes, after a lingering close of up to 5 s that discards the body
+ * a client may still be sending, so that the client can read the reply. */
 #ifndef SONO_CLOUD_HTTP_H
 #define SONO_CLOUD_HTTP_H
 

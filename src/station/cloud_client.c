@@ -439,7 +439,8 @@ static int finish(struct cloud_client *c, CURLcode cc, json_t **response,
 	/* A server that rejects a body it has not read (sonocloud's 401 and
 	 * 413) may close the connection while the body is still being sent.
 	 * The send or receive then fails, but the final reply read before it
-	 * is what the server decided. */
+	 * is what the server decided.  NOTE: a reset that arrives before
+	 * libcurl has read the reply still counts as a network fault. */
 	if ((cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) && res->status >= 400) {
 		LOG_DEBUG("the connection failed after an HTTP %ld reply (%s); using the reply",
 			res->status, curl_easy_strerror(cc));
