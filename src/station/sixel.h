@@ -17,14 +17,15 @@
 #define SIXELENC_LEVELS_MIN 16
 #define SIXELENC_LEVELS_MAX 64
 #define SIXELENC_COLORS_MAX 256
-/* Mapping tolerance: 0 to 255 gray values, or SIXELENC_TOLERANCE_AUTO,
- * which steers it between 10 and 14 after each band to keep the output
- * near SIXELENC_BUDGET_PERMILLE bytes per 1000 pixels (98 KB at 640x480).
- * On the 640x480 frames of bench/render.sh, AUTO gives 97 KB at 34.5 dB
- * PSNR (luminance of the GE US1_UNCR.dcm frame) and 75 KB at 34.7 dB
- * (Aloka B-mode).
- * NOTE: the budget is a target, not a limit.  At tolerance 14 a busier
- * frame still exceeds it: 640x480 random speckle gives 319 KB. */
+/* Mapping tolerance: 0 to 255 gray values, or SIXELENC_TOLERANCE_AUTO.
+ * AUTO starts at 12 and raises the tolerance up to 16 after a band when
+ * the output runs over SIXELENC_BUDGET_PERMILLE bytes per 1000 pixels
+ * (98 KB at 640x480).  On the 640x480 frames of bench/render.sh it stays
+ * at 12 for the luminance of the GE US1_UNCR.dcm frame (94 KB, 34.6 dB
+ * PSNR) and the Aloka B-mode frame (68 KB, 34.1 dB).  US1 with its colours
+ * through render_frame needs more and gives 100 KB at 34.5 dB.
+ * NOTE: the budget is a target, not a limit.  At tolerance 16 a busier
+ * frame still exceeds it: 640x480 random speckle gives about 300 KB. */
 #define SIXELENC_TOLERANCE_AUTO 256u
 #define SIXELENC_TOLERANCE_DEFAULT SIXELENC_TOLERANCE_AUTO
 #define SIXELENC_BUDGET_PERMILLE 320
@@ -43,7 +44,7 @@ void sixelenc_gray_levels(const uint8_t *gray, size_t n, unsigned nlevels,
 /* Gray tolerance steps that SIXELENC_TOLERANCE_AUTO chooses from. */
 #define SIXELENC_AUTO_STEPS 5
 
-/* A producer of palette indices that the encoder asks for each band just
+/* A producer of palette indices, called by the encoder for each band just
  * before it reads the band.  fill_band writes rows y to y + rows - 1 of
  * the index image; written is the number of bytes of sixel output so far. */
 struct sixelenc_source {
