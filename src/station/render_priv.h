@@ -36,6 +36,9 @@ int render_ascii(const struct render_image *img, const struct render_rect *cells
  * colour id holds, or more than RENDER_MIXED_COLORS_MAX colours on over
  * RENDER_MIXED_SHARE_MAX_PERCENT of the pixels. */
 #define RENDER_MIXED_DISTINCT_MAX 255
+/* NOTE: 10 % is a guess.  The only test frame past 32 colours, the GE
+ * US1_UNCR.dcm power Doppler, has 5 %, and no colour Doppler frame was at
+ * hand to find where median cut to 32 colours looks worse than libsixel. */
 #define RENDER_MIXED_SHARE_MAX_PERCENT 10
 /* Palette entries for the colours.  More distinct colours are reduced to
  * this many by median cut. */
