@@ -29,9 +29,10 @@ int conn_connect(struct conn *c, const char *host, unsigned port, int timeout_ms
 	char *err, size_t errlen);
 
 /* Runs the TLS client or server handshake on a connected c within timeout_ms.
- * host, when not NULL, is sent as SNI.  Returns 0, SONO_ETIMEOUT, SONO_ECLOSED
- * or SONO_ETLS with the reason in err (for a pin mismatch, both
- * fingerprints, from tls_verify_error). */
+ * host, when not NULL, is sent as SNI.  Returns 0, SONO_ETIMEOUT, SONO_ECLOSED,
+ * SONO_EAUTH when the peer rejected our certificate or wanted one, or
+ * SONO_ETLS with the reason in err (for a pin mismatch, both fingerprints,
+ * from tls_verify_error). */
 int conn_tls_connect(struct conn *c, SSL_CTX *ctx, const char *host, int timeout_ms,
 	char *err, size_t errlen);
 int conn_tls_accept(struct conn *c, SSL_CTX *ctx, int timeout_ms, char *err, size_t errlen);
@@ -53,7 +54,8 @@ int conn_listen(const char *host, unsigned port, unsigned *bound_port, char *err
 int conn_accept(int listen_fd, struct conn *c, char *peer, size_t peerlen);
 
 /* Reads up to n bytes.  Returns the count (> 0), 0 when no data is ready,
- * SONO_ECLOSED at the end of the stream, or SONO_EIO / SONO_ETLS. */
+ * SONO_ECLOSED at the end of the stream, SONO_EAUTH when a TLS 1.3 peer
+ * rejected our certificate after the handshake, or SONO_EIO / SONO_ETLS. */
 ssize_t conn_read(struct conn *c, void *buf, size_t n);
 
 /* Writes up to n bytes.  Returns the count written (0 when the socket is

@@ -6,7 +6,8 @@
  * TLS_AES_256_GCM_SHA384 and TLS_CHACHA20_POLY1305_SHA256; TLS 1.2 suites
  * ECDHE-RSA-AES256-GCM-SHA384 and ECDHE-ECDSA-AES256-GCM-SHA384; no
  * compression, no renegotiation; the peer is always verified, either against
- * a CA file or against a pinned SHA-256 certificate fingerprint.
+ * a CA file or against a pinned SHA-256 certificate fingerprint.  A server
+ * verifies clients only when given a list of allowed fingerprints.
  *
  * Fingerprints are written "SHA256:" followed by 64 lowercase hex digits. */
 #ifndef SONO_TLS_H
@@ -45,6 +46,27 @@ SSL_CTX *tls_client_ctx(const struct tls_trust *trust, char *err, size_t errlen)
 /* Installs the pin check of tls_client_ctx on ctx (for libcurl's context).
  * The pin string is copied.  Returns 0, SONO_EINVAL for a malformed pin. */
 int tls_ctx_set_pin(SSL_CTX *ctx, const char *pin);
+
+/* Makes a server context request a client certificate and accept only the
+ * listed SHA-256 fingerprints (judged by the leaf alone, like a pin).  A
+ * rejected client receives a bad_certificate alert, and a client without a
+ * certificate a certificate_required (TLS 1.3) or handshake_failure alert.
+ * Returns 0, SONO_EINVAL for an empty list or a malformed fingerprint. */
+int tls_server_allow_clients(SSL_CTX *ctx, const char *const *fingerprints, size_t count);
+
+/* Loads a PEM certificate and matching key into ctx: a server's identity or
+ * the certificate a client presents.  Returns 0 or SONO_ETLS with err set. */
+int tls_ctx_use_identity(SSL_CTX *ctx, const char *cert_file, const char *key_file,
+	char *err, size_t errlen);
+
+/* After a failed server handshake, returns the fingerprint of the client
+ * certificate that the allowed list rejected, or NULL. */
+const char *tls_rejected_fingerprint(const SSL *ssl);
+
+/* Returns 1 when the first error in this thread's OpenSSL error queue is a
+ * peer's bad_certificate or certificate_required alert, else 0.  The queue
+ * is left as it is. */
+int tls_error_is_certificate_rejected(void);
 
 /* Requests host name verification and SNI for a client connection. */
 int tls_client_set_host(SSL *ssl, const char *host);

@@ -148,6 +148,10 @@ int conn_tls_step(struct conn *c, char *err, size_t errlen)
 		snprintf(err, errlen, "peer closed the connection during the TLS handshake");
 		return SONO_ECLOSED;
 	}
+	if (tls_error_is_certificate_rejected()) {
+		tls_error_string("peer rejected our certificate", err, errlen);
+		return SONO_EAUTH;
+	}
 	tls_error_string("TLS handshake failed", err, errlen);
 	return SONO_ETLS;
 }
@@ -288,6 +292,10 @@ static ssize_t tls_result(struct conn *c, int ret)
 		/* OpenSSL 3 reports a TCP close without close_notify this way. */
 		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 			return SONO_ECLOSED;
+		/* A TLS 1.3 server judges the client certificate after the
+		 * client's handshake ended, so its alert arrives here. */
+		if (tls_error_is_certificate_rejected())
+			return SONO_EAUTH;
 		return SONO_ETLS;
 	default:
 		return SONO_ETLS;

@@ -4,12 +4,15 @@
  * connection by the leaf certificate alone.  At depth 0 the certificate's
  * SHA-256 fingerprint must equal the pin; chain errors (a self-signed
  * scanner certificate) are then cleared.  The presented fingerprint is kept
- * in the SSL's ex_data so a failed handshake can name both fingerprints. */
+ * in the SSL's ex_data so a failed handshake can name both fingerprints.
+ * A server with an allowed client list uses the same callback, with the
+ * list in place of the pin. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +30,7 @@
 #include "sono/tls.h"
 
 static int pin_ctx_index = -1;  /* SSL_CTX ex_data: the expected pin */
+static int allow_ctx_index = -1; /* SSL_CTX ex_data: "\nFP1\nFP2\n", the allowed clients */
 static int seen_ssl_index = -1; /* SSL ex_data: the fingerprint presented */
 
 static void free_ex_string(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
@@ -41,9 +45,12 @@ static int ensure_indexes(void)
 {
 	if (pin_ctx_index < 0)
 		pin_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_ex_string);
+	if (allow_ctx_index < 0)
+		allow_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_ex_string);
 	if (seen_ssl_index < 0)
 		seen_ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_ex_string);
-	return pin_ctx_index >= 0 && seen_ssl_index >= 0 ? SONO_OK : SONO_ETLS;
+	return pin_ctx_index >= 0 && allow_ctx_index >= 0 && seen_ssl_index >= 0 ?
+		SONO_OK : SONO_ETLS;
 }
 
 void tls_error_string(const char *what, char *err, size_t errlen)
@@ -95,23 +102,8 @@ SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file, char *err, 
 		tls_error_string("cannot create a TLS server context", err, errlen);
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		char what[4200];
-
-		snprintf(what, sizeof(what), "cannot load certificate %s", cert_file);
-		tls_error_string(what, err, errlen);
+	if (tls_ctx_use_identity(ctx, cert_file, key_file, err, errlen) < 0)
 		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		char what[4200];
-
-		snprintf(what, sizeof(what), "cannot load private key %s or it does not match %s",
-			key_file, cert_file);
-		tls_error_string(what, err, errlen);
-		goto fail;
-	}
-	check_key_mode(key_file);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	return ctx;
 
@@ -120,15 +112,30 @@ fail:
 	return NULL;
 }
 
-/* Verify callback for pinned connections; see the file comment. */
+/* Returns 1 when seen is the context's pin or one of its allowed clients. */
+static int fingerprint_trusted(SSL_CTX *ctx, const char *seen)
+{
+	const char *pin = SSL_CTX_get_ex_data(ctx, pin_ctx_index);
+	const char *allowed = SSL_CTX_get_ex_data(ctx, allow_ctx_index);
+	char needle[TLS_FINGERPRINT_LEN + 2];
+
+	if (pin)
+		return strcmp(seen, pin) == 0;
+	snprintf(needle, sizeof(needle), "\n%s\n", seen);
+	return allowed && strstr(allowed, needle) != NULL;
+}
+
+/* Verify callback for pinned servers and allow-listed clients; see the
+ * file comment. */
 static int pin_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-	const char *pin = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pin_ctx_index) : NULL;
+	SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
 	char seen[TLS_FINGERPRINT_LEN];
 	X509 *cert;
 
-	if (!pin)
+	if (!ctx || (!SSL_CTX_get_ex_data(ctx, pin_ctx_index) &&
+	    !SSL_CTX_get_ex_data(ctx, allow_ctx_index)))
 		return preverify_ok;
 	if (X509_STORE_CTX_get_error_depth(store) > 0)
 		return 1; /* the leaf's pin decides, not the chain */
@@ -136,14 +143,17 @@ static int pin_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	cert = X509_STORE_CTX_get_current_cert(store);
 	if (!cert || tls_cert_fingerprint(cert, seen) < 0)
 		return 0;
-	if (strcmp(seen, pin) == 0) {
+	if (fingerprint_trusted(ctx, seen)) {
 		X509_STORE_CTX_set_error(store, X509_V_OK);
 		return 1;
 	}
 
 	if (!SSL_get_ex_data(ssl, seen_ssl_index))
 		SSL_set_ex_data(ssl, seen_ssl_index, OPENSSL_strdup(seen));
-	X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+	/* CERT_REJECTED makes a server send bad_certificate, which the client
+	 * can tell apart from other handshake failures. */
+	X509_STORE_CTX_set_error(store, SSL_is_server(ssl) ? X509_V_ERR_CERT_REJECTED :
+		X509_V_ERR_APPLICATION_VERIFICATION);
 	return 0;
 }
 
@@ -163,6 +173,75 @@ int tls_ctx_set_pin(SSL_CTX *ctx, const char *pin)
 	SSL_CTX_set_ex_data(ctx, pin_ctx_index, copy);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, pin_verify_cb);
 	return SONO_OK;
+}
+
+int tls_server_allow_clients(SSL_CTX *ctx, const char *const *fingerprints, size_t count)
+{
+	char *list;
+	size_t i;
+
+	if (ensure_indexes() < 0)
+		return SONO_ETLS;
+	if (count == 0 || count > SIZE_MAX / TLS_FINGERPRINT_LEN - 1)
+		return SONO_EINVAL;
+	list = OPENSSL_malloc(count * TLS_FINGERPRINT_LEN + 2);
+	if (!list)
+		return SONO_ENOMEM;
+
+	strcpy(list, "\n");
+	for (i = 0; i < count; i++) {
+		char *end = list + strlen(list);
+
+		if (tls_pin_normalize(fingerprints[i], end) < 0) {
+			OPENSSL_free(list);
+			return SONO_EINVAL;
+		}
+		strcat(end, "\n");
+	}
+	/* Without a session ID context OpenSSL fails every resumption attempt
+	 * on a server that verifies clients. */
+	if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"sono-clients", 12) != 1) {
+		OPENSSL_free(list);
+		return SONO_ETLS;
+	}
+	OPENSSL_free(SSL_CTX_get_ex_data(ctx, allow_ctx_index));
+	SSL_CTX_set_ex_data(ctx, allow_ctx_index, list);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, pin_verify_cb);
+	return SONO_OK;
+}
+
+int tls_ctx_use_identity(SSL_CTX *ctx, const char *cert_file, const char *key_file,
+	char *err, size_t errlen)
+{
+	char what[4200];
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		snprintf(what, sizeof(what), "cannot load certificate %s", cert_file);
+		tls_error_string(what, err, errlen);
+		return SONO_ETLS;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(what, sizeof(what), "cannot load private key %s or it does not match %s",
+			key_file, cert_file);
+		tls_error_string(what, err, errlen);
+		return SONO_ETLS;
+	}
+	check_key_mode(key_file);
+	return SONO_OK;
+}
+
+const char *tls_rejected_fingerprint(const SSL *ssl)
+{
+	return seen_ssl_index >= 0 ? SSL_get_ex_data(ssl, seen_ssl_index) : NULL;
+}
+
+int tls_error_is_certificate_rejected(void)
+{
+	int reason = ERR_GET_REASON(ERR_peek_error());
+
+	return reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+		reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
 }
 
 SSL_CTX *tls_client_ctx(const struct tls_trust *trust, char *err, size_t errlen)
@@ -232,6 +311,10 @@ int tls_verify_error(SSL *ssl, char *err, size_t errlen)
 		snprintf(err, errlen,
 			"certificate fingerprint %s does not match the pinned %s; check the pin or "
 			"the peer's identity", seen, pin);
+		return 1;
+	}
+	if (seen && SSL_is_server(ssl)) {
+		snprintf(err, errlen, "client certificate %s is not in the allowed list", seen);
 		return 1;
 	}
 	if (result != X509_V_OK) {

@@ -21,6 +21,7 @@
 #include "sono/log.h"
 #include "sono/tls.h"
 #include "probe/server.h"
+#include "probe/stations.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:18944"
 #define DEFAULT_FPS 30
@@ -31,6 +32,7 @@ struct probe_options {
 	const char *source_spec;
 	enum source_motion motion;
 	const char *identity_dir;
+	struct station_list stations; /* empty: any station may connect (lab mode) */
 	int insecure;
 	int serial_given;
 };
@@ -58,6 +60,13 @@ static void usage(FILE *out)
 		"      --identity DIR       certificate and key folder, created on first run\n"
 		"                           (default $XDG_DATA_HOME/sonoprobe)\n"
 		"      --duration SECONDS   stop after this long (default: until SIGINT/SIGTERM)\n"
+		"      --allow-station SHA256:HEX\n"
+		"                           stream only to a station whose certificate has\n"
+		"                           this fingerprint ('sonoterm identity' prints it);\n"
+		"                           repeatable\n"
+		"      --stations FILE      allowed station fingerprints, one a line, '#'\n"
+		"                           starts a comment; repeatable\n"
+		"                           Without either, any station may connect (lab mode).\n"
 		"      --insecure-igtl      serve plain OpenIGTLink over TCP for lab tools\n"
 		"  -v, --verbose            log control commands and connections in detail\n"
 		"  -h, --help               show this help and exit\n"
@@ -130,6 +139,15 @@ static int parse_one(struct probe_options *o, int c, const char *arg)
 		o->server.duration_s = strtoul(arg, &end, 10);
 		return (errno || *end || arg[0] == '-' || o->server.duration_s == 0) ? SONO_EINVAL : 0;
 	}
+	case 'A': return station_list_add(&o->stations, arg);
+	case 'F': {
+		char err[600];
+		int rc = station_list_load(&o->stations, arg, err, sizeof(err));
+
+		if (rc < 0)
+			fprintf(stderr, "sonoprobe: %s\n", err);
+		return rc;
+	}
 	case 'I': o->insecure = 1; return 0;
 	case 'v': log_set_level(LOG_LEVEL_INFO); return 0;
 	}
@@ -144,6 +162,8 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
 		{ "listen", required_argument, NULL, 'l' }, { "fps", required_argument, NULL, 'f' },
 		{ "serial", required_argument, NULL, 'S' }, { "identity", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' }, { "insecure-igtl", no_argument, NULL, 'I' },
+		{ "allow-station", required_argument, NULL, 'A' },
+		{ "stations", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
@@ -167,6 +187,11 @@ static int parse_options(int argc, char **argv, struct probe_options *o)
 	}
 	if (optind < argc) {
 		cli_usage_error("sonoprobe", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->insecure && o->stations.count > 0) {
+		cli_usage_error("sonoprobe", "--allow-station and --stations need TLS; "
+			"drop --insecure-igtl");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -252,6 +277,25 @@ static int load_identity(struct probe_options *o, char *cert, char *key, size_t 
 	return 0;
 }
 
+/* Makes the server require a listed station certificate, or warns that
+ * any station may connect.  Returns 0 or an exit code. */
+static int restrict_stations(struct probe_options *o)
+{
+	if (o->stations.count == 0) {
+		LOG_WARN("no --allow-station or --stations given: any station that reaches this "
+			"port may connect and control the scanner (lab mode)");
+		return 0;
+	}
+	if (tls_server_allow_clients(o->server.ctx, (const char *const *)o->stations.fingerprints,
+	    o->stations.count) < 0) {
+		fprintf(stderr, "sonoprobe: cannot install the allowed station list\n");
+		return EXIT_SECURITY;
+	}
+	LOG_NOTICE("streaming only to %zu paired station%s", o->stations.count,
+		o->stations.count == 1 ? "" : "s");
+	return 0;
+}
+
 static int setup_tls(struct probe_options *o)
 {
 	char cert[4200], key[4200], err[512];
@@ -272,7 +316,7 @@ static int setup_tls(struct probe_options *o)
 		fprintf(stderr, "sonoprobe: cannot set up TLS with %s: %s\n", cert, err);
 		return EXIT_SECURITY;
 	}
-	return 0;
+	return restrict_stations(o);
 }
 
 static int open_source(struct probe_options *o)
@@ -298,8 +342,10 @@ int main(int argc, char **argv)
 	parse_listen(DEFAULT_LISTEN, &o.server);
 	log_open("sonoprobe", LOG_TARGET_STDERR, NULL);
 	rc = parse_options(argc, argv, &o);
-	if (rc >= 0)
+	if (rc >= 0) {
+		station_list_free(&o.stations);
 		return rc;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -317,5 +363,6 @@ int main(int argc, char **argv)
 	}
 	SSL_CTX_free(o.server.ctx);
 	source_close(o.server.source);
+	station_list_free(&o.stations);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "sono/frame.h"
 #include "sono/igtl.h"
 #include "sono/log.h"
+#include "sono/tls.h"
 #include "probe/server.h"
 
 #define DEVICE_NAME "sonoprobe"
@@ -27,6 +28,13 @@
 #define CONTROL_TIMEOUT_MS 10000 /* from a control message's first byte to its last */
 #define OUT_MAX (FRAME_MAX_BYTES + ((size_t)1 << 20))
 
+/* At most one message a second for a kind of event that a flood of
+ * connections can repeat, with the count of those not logged. */
+struct log_limit {
+	int64_t logged_ns; /* when the last message was logged */
+	unsigned unlogged; /* events since then */
+};
+
 struct probe_server {
 	const struct probe_server_config *cfg;
 	int listen_fd;
@@ -35,8 +43,9 @@ struct probe_server {
 	struct conn pending;      /* a station whose TLS handshake is in progress */
 	char pending_peer[96];
 	int64_t pending_deadline_ns;
-	int64_t abandon_logged_ns;  /* when the last abandoned handshake was logged */
-	unsigned abandoned_unlogged; /* handshakes abandoned since then */
+	struct log_limit abandoned; /* handshakes abandoned for a newer connection */
+	struct log_limit rejected;  /* certificates rejected by the allowed list */
+	struct log_limit failed;    /* other failed handshakes while a list is set */
 	struct igtl_decoder decoder;
 	int64_t control_start_ns;
 	struct sbuf out;          /* messages queued for the station */
@@ -254,6 +263,69 @@ static void promote_client(struct probe_server *ps, struct conn *c, const char *
 		drop_client(ps, "cannot encode the hello");
 }
 
+/* Returns 1 when an event may be logged now and writes the count of events
+ * not logged since the last message to *skipped.  Otherwise it counts the
+ * event and returns 0. */
+static int log_limit_pass(struct log_limit *limit, unsigned *skipped)
+{
+	int64_t now = mono_ns();
+
+	if (limit->logged_ns && now - limit->logged_ns < NS_PER_S) {
+		limit->unlogged++;
+		return 0;
+	}
+	*skipped = limit->unlogged;
+	limit->logged_ns = now;
+	limit->unlogged = 0;
+	return 1;
+}
+
+/* Logs a handshake abandoned for a newer connection, rate-limited so a
+ * flood of connections cannot fill the log. */
+static void log_abandoned(struct probe_server *ps)
+{
+	unsigned skipped;
+
+	if (!log_limit_pass(&ps->abandoned, &skipped))
+		return;
+	if (skipped > 0)
+		LOG_WARN("station %s: handshake abandoned for a newer connection (%u more since the "
+			"last such message)", ps->pending_peer, skipped);
+	else
+		LOG_WARN("station %s: handshake abandoned for a newer connection", ps->pending_peer);
+}
+
+/* Logs a failed handshake.  When the probe accepts only listed stations,
+ * the messages are rate-limited like log_abandoned, because every unpaired
+ * station that retries would otherwise add a line.  Rejected certificates
+ * and other failures (such as a client without a certificate) are limited
+ * separately, so a flood of one kind does not hide the other. */
+static void log_handshake_failure(struct probe_server *ps, const char *err)
+{
+	const char *fingerprint = tls_rejected_fingerprint(ps->pending.ssl);
+	int listed_only = SSL_CTX_get_verify_mode(ps->cfg->ctx) & SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	char reason[600];
+	unsigned skipped;
+
+	if (!listed_only) {
+		LOG_WARN("station %s: %s", ps->pending_peer, err);
+		return;
+	}
+	if (!log_limit_pass(fingerprint ? &ps->rejected : &ps->failed, &skipped))
+		return;
+
+	if (fingerprint)
+		snprintf(reason, sizeof(reason), "rejected certificate %s, which is not an allowed "
+			"station (--allow-station, --stations)", fingerprint);
+	else
+		snprintf(reason, sizeof(reason), "%s", err);
+	if (skipped > 0)
+		LOG_WARN("station %s: %s (%u more since the last such message)",
+			ps->pending_peer, reason, skipped);
+	else
+		LOG_WARN("station %s: %s", ps->pending_peer, reason);
+}
+
 /* Advances the pending TLS handshake; the current station keeps streaming
  * while a slow or silent client takes its time. */
 static void step_pending(struct probe_server *ps)
@@ -269,31 +341,11 @@ static void step_pending(struct probe_server *ps)
 	if (rc == 1)
 		return;
 	if (rc < 0) {
-		LOG_WARN("station %s: %s", ps->pending_peer, err);
+		log_handshake_failure(ps, err);
 		conn_close(&ps->pending);
 		return;
 	}
 	promote_client(ps, &ps->pending, ps->pending_peer);
-}
-
-/* Logs a handshake abandoned for a newer connection, at most once a second
- * with the count of those not logged, so a flood of connections cannot fill
- * the log. */
-static void log_abandoned(struct probe_server *ps)
-{
-	int64_t now = mono_ns();
-
-	if (ps->abandon_logged_ns && now - ps->abandon_logged_ns < NS_PER_S) {
-		ps->abandoned_unlogged++;
-		return;
-	}
-	if (ps->abandoned_unlogged > 0)
-		LOG_WARN("station %s: handshake abandoned for a newer connection (%u more since the "
-			"last such message)", ps->pending_peer, ps->abandoned_unlogged);
-	else
-		LOG_WARN("station %s: handshake abandoned for a newer connection", ps->pending_peer);
-	ps->abandon_logged_ns = now;
-	ps->abandoned_unlogged = 0;
 }
 
 /* Accepts a connection: plain ones become the station at once, TLS ones

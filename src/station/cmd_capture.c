@@ -333,6 +333,19 @@ static int capture_permit(struct store *s, struct scanner_config *cfg)
 	return rc == SONO_ESTATE || rc == SONO_EAUTH ? EXIT_SECURITY : EXIT_FAILURE_RUN;
 }
 
+/* Loads the certificate the station presents to the scanner, from the
+ * store's data folder.  Returns EXIT_OK or EXIT_SECURITY. */
+static int load_identity(struct capture_options *o)
+{
+	char err[1200];
+
+	if (station_identity_load(o->cli.data_dir, &o->cfg.identity, err, sizeof(err)) < 0) {
+		fprintf(stderr, CAPTURE_COMMAND ": cannot load the station identity: %s\n", err);
+		return EXIT_SECURITY;
+	}
+	return EXIT_OK;
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_options o = { .timeout_s = CAPTURE_DEFAULT_TIMEOUT_S };
@@ -353,6 +366,8 @@ int cmd_capture(int argc, char **argv)
 		rc = load_patient(o.patient_path, &p);
 	if (rc == EXIT_OK)
 		rc = store_cli_open(CAPTURE_COMMAND, &o.cli, 1, &r.store, NULL);
+	if (rc == EXIT_OK)
+		rc = load_identity(&o);
 	if (rc == EXIT_OK && o.need_permit)
 		rc = capture_permit(r.store, &o.cfg);
 	if (rc != EXIT_OK)

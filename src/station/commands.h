@@ -20,6 +20,7 @@ int cmd_login(int argc, char **argv);
 int cmd_upload(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_identity(int argc, char **argv);
 /* station-command-decls-end */
 
 #endif

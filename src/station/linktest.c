@@ -30,6 +30,7 @@ struct linktest_options {
 	unsigned long frames;
 	unsigned long timeout_s;
 	const char *dump_dir;
+	const char *data_dir;    /* folder of the station identity; NULL: the default */
 };
 
 /* Counts from the consumer side of the mailbox. */
@@ -64,13 +65,16 @@ static void linktest_usage(FILE *out)
 		"                           frame)\n"
 		"      --insecure-igtl      plain OpenIGTLink over TCP, no TLS and no pin\n"
 		"      --tls1.2             cap the handshake at TLS 1.2\n"
+		"      --data-dir DIR       folder of the station certificate presented to the\n"
+		"                           scanner (default $XDG_DATA_HOME/sonoterm)\n"
 		"      --keep-trying        retry after TLS, pin and connect failures until\n"
 		"                           --timeout, as the live screen does\n"
 		"  -v, --verbose            log the link's progress to stderr\n"
 		"  -h, --help               show this help and exit\n"
 		"\n"
 		"Exit status: 0 when N frames arrived intact, 1 when they did not in time,\n"
-		"2 usage error, 3 TLS, pin or serial failure, 4 scanner unreachable.\n",
+		"2 usage error, 3 TLS, pin or serial failure or a scanner that rejects this\n"
+		"station's certificate, 4 scanner unreachable.\n",
 		LINKTEST_DEFAULT_FRAMES, LINKTEST_DEFAULT_TIMEOUT_S);
 }
 
@@ -83,6 +87,7 @@ static int parse_options(int argc, char **argv, struct linktest_options *o, int 
 		{ "dump", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 't' },
 		{ "insecure-igtl", no_argument, NULL, 'I' }, { "tls1.2", no_argument, NULL, '2' },
 		{ "keep-trying", no_argument, NULL, 'k' }, { "verbose", no_argument, NULL, 'v' },
+		{ "data-dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *scanner = NULL, *pin = NULL;
@@ -102,6 +107,7 @@ static int parse_options(int argc, char **argv, struct linktest_options *o, int 
 				goto bad_number;
 			break;
 		case 'd': o->dump_dir = optarg; break;
+		case 'D': o->data_dir = optarg; break;
 		case 'I': o->cfg.insecure_igtl = 1; break;
 		case '2': o->cfg.tls12_only = 1; break;
 		case 'k':
@@ -260,6 +266,7 @@ int cmd_link_test(int argc, char **argv)
 	struct scanner_stats st;
 	struct mailbox *mb;
 	struct scanner *s;
+	char err[1200];
 	int help = 0, rc;
 
 	log_open("sonoterm", LOG_TARGET_STDERR, NULL);
@@ -271,6 +278,11 @@ int cmd_link_test(int argc, char **argv)
 		return rc;
 	if (o.dump_dir && check_dump_dir(o.dump_dir))
 		return EXIT_USAGE;
+	if (!o.cfg.insecure_igtl && station_identity_load(o.data_dir, &o.cfg.identity, err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "sonoterm link-test: cannot load the station identity: %s\n", err);
+		return EXIT_SECURITY;
+	}
 	if (o.timeout_s == 0)
 		o.timeout_s = LINKTEST_DEFAULT_TIMEOUT_S + o.frames / 10;
 

@@ -73,6 +73,7 @@ struct live_options {
 	char pin[TLS_FINGERPRINT_LEN];
 	char serial[64];             /* expected certificate serial; "" = any */
 	int insecure_igtl;
+	struct station_identity identity; /* certificate presented to the scanner */
 	const char *test_source;     /* non-NULL: synthetic frames, no scanner */
 	enum render_mode render;     /* requested mode (AUTO resolves via termcaps) */
 	double cine_seconds;

@@ -27,6 +27,51 @@ static void panel_line(WINDOW *win, int *row, int col, int width, attr_t attr,
 	mvwprintw(win, (*row)++, col, "%-8.8s %-*.*s", label, width - 9, width - 9, clean);
 }
 
+/* Returns how many bytes of s to put on a line of max bytes: up to the
+ * last space when there is one, else as many as fit without splitting a
+ * UTF-8 character. */
+static size_t wrap_length(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max), space = len;
+
+	if (len < max || s[len] == ' ')
+		return len;
+	while (space > 0 && s[space - 1] != ' ')
+		space--;
+	if (space > 0)
+		return space;
+	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}
+
+/* Writes a long value under its label and continues it on indented lines,
+ * so that an error naming a fingerprint can be read in full. */
+static void panel_wrapped(WINDOW *win, int *row, int col, int width, attr_t attr,
+	const char *label, const char *value)
+{
+	char clean[SCANNER_ERROR_MAX];
+	const char *rest = clean;
+	size_t take;
+
+	sanitize_str(value, clean, sizeof(clean));
+	wattrset(win, attr);
+	if (*row >= getmaxy(win) || width < 12)
+		return;
+	take = wrap_length(rest, (size_t)(width - 9));
+	mvwprintw(win, (*row)++, col, "%-8.8s %-*.*s", label, width - 9, (int)take, rest);
+	rest += take;
+
+	while (*rest && *row < getmaxy(win)) {
+		rest += strspn(rest, " ");
+		take = wrap_length(rest, (size_t)(width - 2));
+		if (take == 0)
+			return;
+		mvwprintw(win, (*row)++, col + 2, "%-*.*s", width - 2, (int)take, rest);
+		rest += take;
+	}
+}
+
 static void describe_view(struct live *lv, char *out, size_t outlen)
 {
 	size_t n;
@@ -131,7 +176,7 @@ static void draw_panel_link(struct live *lv, WINDOW *win, int *row, int col, int
 		(unsigned long long)s->frames_dropped);
 	panel_line(win, row, col, width, body, "Frames", text);
 	if (s->last_error[0] && s->state != SCANNER_CONNECTED)
-		panel_line(win, row, col, width, (attr_t)theme_attr(th, THEME_ERROR), "Error",
+		panel_wrapped(win, row, col, width, (attr_t)theme_attr(th, THEME_ERROR), "Error",
 			s->last_error);
 }
 

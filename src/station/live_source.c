@@ -182,6 +182,7 @@ static int scanner_connect(struct live *lv, char *err, size_t errlen)
 	snprintf(cfg.pin, sizeof(cfg.pin), "%s", lv->opt.pin);
 	snprintf(cfg.serial, sizeof(cfg.serial), "%s", lv->opt.serial);
 	cfg.insecure_igtl = lv->opt.insecure_igtl;
+	cfg.identity = lv->opt.identity;
 	/* A wrong pin or serial does not fix itself; the panel shows the error
 	 * and the station exits with EXIT_SECURITY. */
 	cfg.stop_on_security_error = 1;

@@ -17,6 +17,7 @@ static const struct station_command commands[] = {
 	{ "upload", cmd_upload, "send completed exams to the cloud and delete them once confirmed" },
 	{ "logout", cmd_logout, "revoke the cloud session and end the station's login" },
 	{ "queue", cmd_queue, "show the exam queue and upload it, with login and idle lock" },
+	{ "identity", cmd_identity, "print this station's certificate fingerprint for pairing" },
 	/* station-commands-end */
 	{ NULL, NULL, NULL },
 };

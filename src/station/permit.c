@@ -29,6 +29,11 @@ static int try_entry(const struct scanner_config *cfg, const struct store_cloud_
 	ctx = tls_client_ctx(&trust, err, errlen);
 	if (ctx == NULL)
 		return SONO_ETLS;
+	if (cfg->identity.cert_file[0] && tls_ctx_use_identity(ctx, cfg->identity.cert_file,
+	    cfg->identity.key_file, err, errlen) < 0) {
+		SSL_CTX_free(ctx);
+		return SONO_ETLS;
+	}
 	rc = conn_connect(&c, cfg->host, cfg->port, timeout_ms, err, errlen);
 	if (rc == 0)
 		rc = conn_tls_connect(&c, ctx, NULL, timeout_ms, err, errlen);

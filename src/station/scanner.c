@@ -7,6 +7,9 @@
  *   CONNECTING -> FAILED      security failure with stop_on_security_error,
  *                             or first connect failed with stop_on_connect_error
  *   CONNECTED  -> BACKOFF     the link ended with an error or a timeout
+ *   CONNECTED  -> FAILED      with stop_on_security_error, a TLS 1.3 scanner
+ *                             rejected the station's certificate, which it
+ *                             reports only after the client's handshake ends
  *   BACKOFF    -> CONNECTING  after the delay, which doubles up to
  *                             backoff_max_ms and resets after a frame arrives
  *   any        -> STOPPED     scanner_stop
@@ -148,11 +151,11 @@ static int run_once(struct scanner *s, int first, int *delivered)
 		mark_connected(s);
 		rc = scanner_session_run(s, sess);
 		*delivered = sess->frames > 0;
-	} else if ((sess->error_kind == SCANNER_ERROR_SECURITY && s->cfg.stop_on_security_error) ||
-		   (first && sess->error_kind == SCANNER_ERROR_UNREACHABLE &&
-		    s->cfg.stop_on_connect_error)) {
-		final = 1;
 	}
+	if (rc < 0 && ((sess->error_kind == SCANNER_ERROR_SECURITY && s->cfg.stop_on_security_error) ||
+	    (first && sess->error_kind == SCANNER_ERROR_UNREACHABLE &&
+	     s->cfg.stop_on_connect_error)))
+		final = 1;
 	if (rc < 0) {
 		LOG_WARN("scanner %s:%u: %s", s->cfg.host, s->cfg.port, sess->error);
 		record_error(s, sess);
@@ -200,6 +203,11 @@ static int build_context(struct scanner *s)
 	s->ctx = tls_client_ctx(&trust, err, sizeof(err));
 	if (!s->ctx) {
 		LOG_ERROR("cannot build the scanner TLS context: %s", err);
+		return SONO_ETLS;
+	}
+	if (s->cfg.identity.cert_file[0] && tls_ctx_use_identity(s->ctx, s->cfg.identity.cert_file,
+	    s->cfg.identity.key_file, err, sizeof(err)) < 0) {
+		LOG_ERROR("cannot load the station identity: %s", err);
 		return SONO_ETLS;
 	}
 	if (s->cfg.tls12_only && !SSL_CTX_set_max_proto_version(s->ctx, TLS1_2_VERSION)) {

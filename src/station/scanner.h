@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "sono/tls.h"
+#include "station/identity.h"
 #include "station/mailbox.h"
 
 #define SCANNER_TEXT_MAX 64
@@ -27,6 +28,7 @@ struct scanner_config {
 	char serial[SCANNER_TEXT_MAX];  /* expected certificate serial; "" = any */
 	int insecure_igtl;              /* plain TCP, no certificate check */
 	int tls12_only;                 /* cap the handshake at TLS 1.2 */
+	struct station_identity identity; /* client certificate; empty cert_file = none */
 	int stop_on_security_error;     /* go to FAILED rather than retry */
 	int stop_on_connect_error;      /* go to FAILED when the first connect fails */
 	size_t max_frame_bytes;         /* largest IMAGE body accepted */

@@ -58,6 +58,22 @@ static int verify_peer(struct scanner *s, struct scanner_session *sess)
 	return 0;
 }
 
+/* Fails the session because the scanner rejected the station's
+ * certificate, naming the fingerprint and the pairing command. */
+static int fail_unpaired(struct scanner *s, struct scanner_session *sess)
+{
+	const char *fingerprint = s->cfg.identity.fingerprint;
+	char msg[SCANNER_ERROR_MAX];
+
+	if (fingerprint[0])
+		snprintf(msg, sizeof(msg), "scanner rejected this station's certificate %s; "
+			"pair this station: sonoprobe --allow-station %s", fingerprint, fingerprint);
+	else
+		snprintf(msg, sizeof(msg), "scanner requires a paired station certificate and "
+			"this station presented none");
+	return fail(sess, SCANNER_ERROR_SECURITY, SONO_EAUTH, msg);
+}
+
 int scanner_session_open(struct scanner *s, struct scanner_session *sess)
 {
 	char err[SCANNER_ERROR_MAX];
@@ -74,6 +90,8 @@ int scanner_session_open(struct scanner *s, struct scanner_session *sess)
 	if (s->ctx) {
 		rc = conn_tls_connect(&sess->conn, s->ctx, s->cfg.host, s->cfg.connect_timeout_ms,
 			err, sizeof(err));
+		if (rc == SONO_EAUTH)
+			return fail_unpaired(s, sess);
 		if (rc == SONO_ETLS)
 			return fail(sess, SCANNER_ERROR_SECURITY, rc, err);
 		if (rc < 0)
@@ -280,6 +298,8 @@ static int read_available(struct scanner *s, struct scanner_session *sess)
 				igtl_decoder_in_message(&sess->decoder) ?
 				"scanner closed the connection in the middle of a message" :
 				"scanner closed the connection");
+		if (n == SONO_EAUTH)
+			return fail_unpaired(s, sess);
 		if (n < 0) {
 			snprintf(msg, sizeof(msg), "reading from the scanner failed: %s",
 				sono_strerror((int)n));

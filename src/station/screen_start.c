@@ -67,6 +67,7 @@ static void open_scanner(struct ui *ui, struct start_view *v)
 	scanner_config_defaults(&cfg);
 	snprintf(cfg.host, sizeof(cfg.host), "%s", v->opt.host);
 	cfg.port = v->opt.port;
+	cfg.identity = v->opt.identity;
 	rc = permit_resolve(v->opt.lock->store, &cfg, err, sizeof(err));
 	if (rc == 0)
 		rc = v->opt.open_live(ui, v->opt.open_live_arg, cfg.pin, cfg.serial, err,

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "station/identity.h"
 #include "station/screen_lock.h"
 #include "station/ui.h"
 
@@ -22,6 +23,7 @@ struct start_options {
 	struct lock_policy *lock;   /* store, cloud options and logout; outlives the shell */
 	char host[256];             /* scanner address */
 	unsigned port;
+	struct station_identity identity; /* certificate presented to the scanner */
 	/* Pushes the live screen on the scanner with this pin and certificate
 	 * serial and returns 0, or returns a negative SONO_E* code with a
 	 * sentence for the operator in err. */

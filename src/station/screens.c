@@ -189,6 +189,21 @@ static int build_options(const struct screen_args *a, struct live_options *opt)
 	return 0;
 }
 
+/* Loads the certificate the station presents to the scanner.  Returns
+ * EXIT_OK, or EXIT_SECURITY after printing why. */
+static int load_station_identity(const struct screen_args *a, struct live_options *opt)
+{
+	char err[1200];
+
+	if (a->test_source || a->insecure)
+		return EXIT_OK;
+	if (station_identity_load(a->store.data_dir, &opt->identity, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sonoterm: cannot load the station identity: %s\n", err);
+		return EXIT_SECURITY;
+	}
+	return EXIT_OK;
+}
+
 /* Fills the pin and serial of a scanner given without --pin from the
  * logged-in user's permitted scanners.  Returns EXIT_OK, or an exit code
  * after printing why the scanner is refused. */
@@ -208,6 +223,7 @@ static int resolve_permitted_scanner(struct store *s, struct live_options *opt)
 	scanner_config_defaults(&cfg);
 	snprintf(cfg.host, sizeof(cfg.host), "%s", opt->host);
 	cfg.port = opt->port;
+	cfg.identity = opt->identity;
 	rc = permit_resolve(s, &cfg, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sonoterm: %s\n", err);
@@ -352,6 +368,7 @@ static int push_first_screen(struct ui *ui, struct live_start *ls, struct lock_p
 
 	if (login_first) {
 		snprintf(so.host, sizeof(so.host), "%s", ls->opt.host);
+		so.identity = ls->opt.identity;
 		start_screen_push(ui, &so);
 		return 0;
 	}
@@ -376,6 +393,9 @@ static int run_screens(const struct screen_args *a, const struct config *cfg,
 	struct ui *ui;
 
 	setlocale(LC_ALL, "");
+	status = load_station_identity(a, &ls.opt);
+	if (status != EXIT_OK)
+		return status;
 	cloud = cloud_settings(cfg, &upload);
 	ls.flow = open_flow(a, cloud);
 	login_first = wants_login(cloud, &ls.opt, flow_store(ls.flow));

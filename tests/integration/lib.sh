@@ -12,6 +12,9 @@ SONOCLOUD="$top_builddir/sonocloud"
 ULTRASOUND="${SONO_SHARED_DATA:-$top_srcdir/../shared/data}/ultrasound"
 
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sono-it-XXXXXX")
+# Programs that create files under the data folder by default (the station
+# identity, sonoprobe's identity) write them here, not in the user's home.
+export XDG_DATA_HOME="$TEST_TMP/data"
 TEST_PIDS=""
 TEST_FAILED=0
 
