@@ -109,9 +109,10 @@ static void *serve_once(void *arg)
 	return NULL;
 }
 
-/* Runs "openssl s_client" with extra arguments against a policy server and
- * returns whether the handshake succeeded on the server side. */
-static int s_client_against_policy(const char *args)
+/* Runs "openssl s_client" with extra arguments against a policy server,
+ * which accepts only the client fingerprint allowed when that is not NULL,
+ * and returns whether the handshake succeeded on the server side. */
+static int s_client_against(const char *allowed, const char *args)
 {
 	struct server_run run = { 0 };
 	pthread_t thread;
@@ -121,6 +122,8 @@ static int s_client_against_policy(const char *args)
 
 	run.ctx = tls_server_ctx(cert_a, key_a, err, sizeof(err));
 	assert_non_null(run.ctx);
+	if (allowed)
+		assert_int_equal(tls_server_allow_clients(run.ctx, &allowed, 1), SONO_OK);
 	run.listen_fd = listen_loopback(&port);
 	pthread_create(&thread, NULL, serve_once, &run);
 
@@ -132,6 +135,11 @@ static int s_client_against_policy(const char *args)
 	SSL_CTX_free(run.ctx);
 	(void)status;
 	return run.accepted;
+}
+
+static int s_client_against_policy(const char *args)
+{
+	return s_client_against(NULL, args);
 }
 
 static void server_accepts_tls13(void **state)
@@ -157,6 +165,49 @@ static void server_rejects_tls12_cbc(void **state)
 static void server_rejects_tls12_aes128_gcm(void **state)
 {
 	assert_false(s_client_against_policy("-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"));
+}
+
+static void server_accepts_listed_client(void **state)
+{
+	char fingerprint[TLS_FINGERPRINT_LEN], args[700];
+
+	assert_int_equal(tls_file_fingerprint(cert_b, fingerprint), SONO_OK);
+	snprintf(args, sizeof(args), "-cert %s -key %s", cert_b, key_b);
+	assert_true(s_client_against(fingerprint, args));
+	snprintf(args, sizeof(args), "-tls1_2 -cert %s -key %s", cert_b, key_b);
+	assert_true(s_client_against(fingerprint, args));
+}
+
+static void server_rejects_unlisted_client(void **state)
+{
+	char fingerprint[TLS_FINGERPRINT_LEN], args[700];
+
+	assert_int_equal(tls_file_fingerprint(cert_b, fingerprint), SONO_OK);
+	snprintf(args, sizeof(args), "-cert %s -key %s", cert_a, key_a);
+	assert_false(s_client_against(fingerprint, args));
+	snprintf(args, sizeof(args), "-tls1_2 -cert %s -key %s", cert_a, key_a);
+	assert_false(s_client_against(fingerprint, args));
+}
+
+static void server_rejects_client_without_certificate(void **state)
+{
+	char fingerprint[TLS_FINGERPRINT_LEN];
+
+	assert_int_equal(tls_file_fingerprint(cert_b, fingerprint), SONO_OK);
+	assert_false(s_client_against(fingerprint, "-tls1_3"));
+	assert_false(s_client_against(fingerprint, "-tls1_2"));
+}
+
+static void allow_list_rejects_malformed(void **state)
+{
+	const char *bad[] = { "SHA256:abc" };
+	char err[512];
+	SSL_CTX *ctx = tls_server_ctx(cert_a, key_a, err, sizeof(err));
+
+	assert_non_null(ctx);
+	assert_int_equal(tls_server_allow_clients(ctx, bad, 1), SONO_EINVAL);
+	assert_int_equal(tls_server_allow_clients(ctx, bad, 0), SONO_EINVAL);
+	SSL_CTX_free(ctx);
 }
 
 /* Starts "openssl s_server" with extra arguments; returns its pid. */
@@ -289,6 +340,10 @@ int main(void)
 		cmocka_unit_test(server_rejects_tls11),
 		cmocka_unit_test(server_rejects_tls12_cbc),
 		cmocka_unit_test(server_rejects_tls12_aes128_gcm),
+		cmocka_unit_test(server_accepts_listed_client),
+		cmocka_unit_test(server_rejects_unlisted_client),
+		cmocka_unit_test(server_rejects_client_without_certificate),
+		cmocka_unit_test(allow_list_rejects_malformed),
 		cmocka_unit_test(client_connects_with_right_pin),
 		cmocka_unit_test(client_rejects_tls11_server),
 		cmocka_unit_test(client_rejects_cbc_server),
