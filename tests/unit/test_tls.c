@@ -167,26 +167,27 @@ static void server_rejects_tls12_aes128_gcm(void **state)
 	assert_false(s_client_against_policy("-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"));
 }
 
-static void server_accepts_listed_client(void **state)
+/* Returns whether a server that allows only cert_b accepts s_client
+ * presenting cert and key with the version option. */
+static int allows_only_b(const char *version, const char *cert, const char *key)
 {
 	char fingerprint[TLS_FINGERPRINT_LEN], args[700];
 
 	assert_int_equal(tls_file_fingerprint(cert_b, fingerprint), SONO_OK);
-	snprintf(args, sizeof(args), "-cert %s -key %s", cert_b, key_b);
-	assert_true(s_client_against(fingerprint, args));
-	snprintf(args, sizeof(args), "-tls1_2 -cert %s -key %s", cert_b, key_b);
-	assert_true(s_client_against(fingerprint, args));
+	snprintf(args, sizeof(args), "%s -cert %s -key %s", version, cert, key);
+	return s_client_against(fingerprint, args);
+}
+
+static void server_accepts_listed_client(void **state)
+{
+	assert_true(allows_only_b("-tls1_3", cert_b, key_b));
+	assert_true(allows_only_b("-tls1_2", cert_b, key_b));
 }
 
 static void server_rejects_unlisted_client(void **state)
 {
-	char fingerprint[TLS_FINGERPRINT_LEN], args[700];
-
-	assert_int_equal(tls_file_fingerprint(cert_b, fingerprint), SONO_OK);
-	snprintf(args, sizeof(args), "-cert %s -key %s", cert_a, key_a);
-	assert_false(s_client_against(fingerprint, args));
-	snprintf(args, sizeof(args), "-tls1_2 -cert %s -key %s", cert_a, key_a);
-	assert_false(s_client_against(fingerprint, args));
+	assert_false(allows_only_b("-tls1_3", cert_a, key_a));
+	assert_false(allows_only_b("-tls1_2", cert_a, key_a));
 }
 
 static void server_rejects_client_without_certificate(void **state)
