@@ -75,6 +75,20 @@ for version in tls13 tls12; do
 	check "$version: the error gives the pairing command" \
 		grep -q "sonoprobe --allow-station $FP_UNPAIRED" "$TEST_TMP/un-$version.err"
 done
+# capture presents the identity kept next to the store in --data-dir.
+printf 'patient_id = PAIR-1\nfamily_name = Test\n' >"$TEST_TMP/patient.txt"
+"$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 3 \
+	--patient "$TEST_TMP/patient.txt" --data-dir "$UNPAIRED" >"$TEST_TMP/cap-un.out" \
+	2>"$TEST_TMP/cap-un.err"
+check "unpaired capture exits 3" test $? -eq 3
+check "unpaired capture names the fingerprint" \
+	grep -q "capture: .*rejected this station's certificate $FP_UNPAIRED" "$TEST_TMP/cap-un.err"
+"$SONOTERM" capture --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 3 \
+	--patient "$TEST_TMP/patient.txt" --data-dir "$PAIRED" >"$TEST_TMP/cap.out" \
+	2>"$TEST_TMP/cap.err"
+check "paired capture exits 0" test $? -eq 0
+check "paired capture prints the exam" grep -Eq '^[0-9a-f-]{36}$' "$TEST_TMP/cap.out"
+
 check "probe log names the rejected fingerprint" \
 	wait_for_line "$TEST_TMP/paired.err" 10 "rejected certificate $FP_UNPAIRED"
 
