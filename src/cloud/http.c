@@ -76,9 +76,12 @@ static void ssl_index_init(void)
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn *c = arg;
-	evutil_socket_t sock = bufferevent_getfd(c->bev);
+	evutil_socket_t sock;
 	char peer[HTTP_PEER_MAX];
 
+	if (c->closed)
+		return;
+	sock = bufferevent_getfd(c->bev);
 	if (sock < 0 || http_gate_end_linger(c))
 		return;
 	http_peer_name(sock, peer, sizeof(peer));
@@ -90,6 +93,29 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 			peer, c->worker->server->opt.request_timeout_s);
 	shutdown(sock, SHUT_RDWR);
 	http_gate_wake(c);
+}
+
+/* evhttp frees a connection (on end of file, an error or a close after
+ * the reply) before the bufferevent's deferred finalizer frees the SSL and
+ * with it c (conn_free_cb).  A deadline or resume timer that fires in
+ * between must not touch the freed evhttp connection, or shut down a
+ * socket number that may already belong to another connection. */
+static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)evcon;
+	c->closed = 1;
+	c->evcon = NULL;
+	evtimer_del(c->deadline);
+	if (c->resume != NULL)
+		evtimer_del(c->resume);
+}
+
+void http_conn_watch(struct http_conn *c, struct evhttp_connection *evcon)
+{
+	if (evcon != NULL)
+		evhttp_connection_set_closecb(evcon, conn_closed_cb, c);
 }
 
 void http_conn_arm(struct http_conn *c)

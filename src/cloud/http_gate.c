@@ -415,7 +415,7 @@ void http_gate_linger(struct http_conn *c, struct evhttp_request *req)
 
 int http_gate_end_linger(struct http_conn *c)
 {
-	if (c->gate != GATE_DRAIN)
+	if (c->gate != GATE_DRAIN || c->evcon == NULL)
 		return 0;
 	if (c->discard_left > 0)
 		LOG_DEBUG("closing a connection after %d s of discarding a rejected body, "
@@ -433,8 +433,11 @@ static void gate_check_done_cb(evutil_socket_t fd, short what, void *arg)
 	struct http_conn *c = k->conn;
 	size_t given;
 
-	if (c != NULL) {
+	if (c != NULL)
 		c->check = NULL;
+	/* evhttp has freed the connection and only its SSL is left to free:
+	 * nothing is read or sent on it any more. */
+	if (c != NULL && !c->closed) {
 		c->moving = 1;
 		if (k->rejection.status != 0) {
 			if (k->rejection.label == NULL)

@@ -60,6 +60,7 @@ struct http_conn {
 	int expect_continue;            /* of that head */
 	uint64_t discard_left;          /* body bytes of a rejected request still to discard */
 	struct evhttp_connection *evcon; /* set in GATE_DRAIN, to close the connection */
+	int closed;                     /* evhttp freed the connection; c waits for the SSL */
 	int moving;                     /* set while the gate changes the input buffer */
 	int paused;                     /* the gate disabled reading */
 	struct cloud_rejection rejection;   /* answers the next request when status != 0 */
@@ -136,6 +137,8 @@ void http_request_free(struct cloud_request *r);
 
 /* (Re)starts a connection's request deadline. */
 void http_conn_arm(struct http_conn *c);
+/* Tells c when evhttp frees evcon, so c's timers stop touching it. */
+void http_conn_watch(struct http_conn *c, struct evhttp_connection *evcon);
 
 /* Returns the connection state of req, or NULL once the connection is gone. */
 struct http_conn *http_conn_of(struct evhttp_request *req);

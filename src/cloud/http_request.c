@@ -113,8 +113,10 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	struct cloud_request *r;
 
 	/* The request is complete; its deadline restarts after the reply. */
-	if (c != NULL)
+	if (c != NULL) {
+		http_conn_watch(c, evhttp_request_get_connection(req));
 		evtimer_del(c->deadline);
+	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL || (r->body = evbuffer_new()) == NULL) {
 		free(r);

@@ -217,6 +217,21 @@ raw "${PUT4}Expect: 100-continue\r\n\r\n" --continue "$TEST_TMP/part4"
 expect_rejection "part waiting for 100 Continue without a token" 401 unauthorized
 check "rejected part gets no 100 Continue" test "$(reply_field "record['interim']")" = "[]"
 
+# Clients that send the whole rejected body and hang up at once.  The
+# lingering close then ends while evhttp frees the connection; before the
+# close callback, that race freed the connection twice and crashed the
+# server within a few requests.
+head -c 100000 /dev/zero | tr '\0' a >"$TEST_TMP/big.json"
+codes=""
+for i in $(seq 1 100); do
+	code=$(curl -sS --max-time 30 --cacert "$CERT" -o /dev/null -w '%{http_code}' -H 'Expect:' \
+		-H 'Content-Type: application/json' --data-binary "@$TEST_TMP/big.json" \
+		"$URL/api/v1/sessions")
+	[ "$code" = 413 ] || codes="$codes $i:$code"
+	kill -0 "$SERVER_PID" 2>/dev/null || break
+done
+check "100 oversized bodies sent whole and hung up on all get 413 (others:$codes)" test -z "$codes"
+
 # ---------------------------------------------------------------- server state
 check "server still runs" kill -0 "$SERVER_PID"
 kill -TERM "$SERVER_PID"
