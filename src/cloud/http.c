@@ -222,9 +222,9 @@ static int http_worker_init(struct http_worker *w, struct cloud_http *h, int lis
 	/* TODO: evhttp 2.1 has no error callback (evhttp_set_errorcb is 2.2),
 	 * and its own error replies (400, 413, 417, 501) are HTML pages without
 	 * the security headers.  The gate (http_gate.c) rejects every request
-	 * that would get one of them before evhttp parses it, so they remain
-	 * only for a head the gate's parser accepts and evhttp's rejects, which
-	 * no known input does, and for allocation failures inside evhttp. */
+	 * that would get one of them before evhttp parses it.  They remain for
+	 * allocation failures inside evhttp, and for a head that the gate's
+	 * parser accepts and evhttp's rejects; no such input is known. */
 
 	/* Each evhttp closes its socket when freed, so each gets its own
 	 * descriptor for the one listening socket. */

@@ -40,7 +40,7 @@ enum cloud_pool {
 };
 
 /* HTTP methods the server accepts.  The gate rejects every other method
- * before evhttp sees the request. */
+ * before evhttp parses the request. */
 enum cloud_method {
 	CLOUD_METHOD_GET,
 	CLOUD_METHOD_HEAD,
@@ -50,8 +50,9 @@ enum cloud_method {
 	CLOUD_METHOD_OTHER,
 };
 
-/* The request line and headers of a request, as the gate sees them before
- * any of the body is read.  The strings live until the decision is made. */
+/* The request line and headers of a request, as the gate parses them
+ * before any of the body is read.  The strings live until the decision is
+ * made. */
 struct cloud_request_head {
 	enum cloud_method method;
 	const char *path;           /* decoded path, or NULL when it does not decode */

@@ -1,9 +1,9 @@
 /* The gate between a connection's TLS input and evhttp.
  *
- * libevent 2.1.12 lets a server see a request only once evhttp has read its
- * whole body: an incoming request has no header callback (that needs
- * evhttp_set_newreqcb of 2.2), and evhttp replies to the requests it cannot
- * parse with HTML pages of its own.  The gate therefore watches the TLS
+ * libevent 2.1.12 passes a request to the server only once evhttp has read
+ * its whole body, because an incoming request has no header callback (that
+ * needs evhttp_set_newreqcb of 2.2).  evhttp also replies to the requests
+ * it cannot parse with HTML pages of its own.  The gate therefore watches the TLS
  * bufferevent's input buffer through an evbuffer callback, which runs as
  * soon as OpenSSL adds decrypted bytes and before evhttp's read callback.
  * It moves every new byte to its own buffer (held) and gives evhttp only
@@ -47,9 +47,8 @@
 
 /* How long a lingering close may last.  A client that writes its body
  * right after the head, without waiting for 100 Continue, reads no reply
- * until its writes complete, and closing with its body unread makes the
- * kernel send a reset that can destroy the reply before the client reads
- * it.  Discarding the body lets such a client finish writing and read the
+ * until its writes complete.  Closing with its body unread makes the kernel
+ * send a reset, which can destroy the reply before the client reads it.  Discarding the body lets such a client finish writing and read the
  * reply.  Five seconds cover the few MiB that socket buffers hold between
  * the client and the server at LAN speeds, and keep one client from
  * holding a connection for long; a client on a slower link that reads
@@ -127,9 +126,9 @@ static size_t gate_accept(struct http_conn *c)
 
 /* Returns the body bytes of the rejected request that the client may still
  * send: up to the declared length or the server's body limit, less what is
- * already held.  Returns 0 when the client waits for 100 Continue, since
- * the final reply tells it not to send the body, and when the head gave no
- * usable length (c->content_length is 0 then). */
+ * already held.  Returns 0 when the client waits for 100 Continue, because
+ * a final reply means it must not send the body.  Also returns 0 when the
+ * head gave no usable length (c->content_length is 0 then). */
 static uint64_t gate_discard_budget(const struct http_conn *c)
 {
 	uint64_t cap = c->worker->server->opt.max_body_bytes;
@@ -401,10 +400,11 @@ void http_gate_linger(struct http_conn *c, struct evhttp_request *req)
 		return;
 
 	/* evhttp 2.1.12 decides whether to close after this callback, from
-	 * the Connection headers of the request and its reply.  The reply,
-	 * already sent, announced the close; without the header evhttp keeps
-	 * the connection and waits for a next request, which the gate never
-	 * gives it.  Keep-alive on the stand-in does the same for HTTP/1.0. */
+	 * the Connection headers of the request and its reply.  The reply has
+	 * already gone out with "Connection: close".  Removing that header
+	 * here keeps the connection open for the drain, because evhttp then
+	 * waits for a next request that the gate never passes on.  Keep-alive
+	 * on the stand-in request does the same for HTTP/1.0. */
 	evhttp_remove_header(evhttp_request_get_output_headers(req), "Connection");
 	evhttp_add_header(evhttp_request_get_input_headers(req), "Connection", "keep-alive");
 	c->evcon = evhttp_request_get_connection(req);

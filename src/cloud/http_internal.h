@@ -26,8 +26,8 @@ struct http_worker {
 	int running;
 };
 
-/* Where the gate of a connection is in the current request; see
- * http_gate.c for the transitions. */
+/* The state of a connection's gate within the current request.  The
+ * transitions are described in http_gate.c. */
 enum http_gate_state {
 	GATE_HEAD,  /* reading a request head; evhttp has none of it */
 	GATE_CHECK, /* a storage thread checks the head; reading is paused */
@@ -63,7 +63,7 @@ struct http_conn {
 	int closed;                     /* evhttp freed the connection; c waits for the SSL */
 	int moving;                     /* set while the gate changes the input buffer */
 	int paused;                     /* the gate disabled reading */
-	struct cloud_rejection rejection;   /* answers the next request when status != 0 */
+	struct cloud_rejection rejection;   /* the reply to the next request when status != 0 */
 };
 
 /* A deferred job in a pool queue: either a request's work or, when check
@@ -167,8 +167,8 @@ void http_gate_free(struct http_conn *c);
  * is sent. */
 void http_gate_resume(struct http_conn *c);
 
-/* Turns reading back on if the gate paused it, so that evhttp sees the end
- * of a connection that the deadline shut down. */
+/* Turns reading back on if the gate paused it, so that evhttp reads the end
+ * of file of a connection that the deadline shut down. */
 void http_gate_wake(struct http_conn *c);
 
 /* Starts the lingering close of c once the reply to a rejected request

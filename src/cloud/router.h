@@ -92,8 +92,8 @@ void cloud_router_reject_session(struct cloud_rejection *rejection);
  * server's cloud_http_head_check).  A request without a body is accepted,
  * because the handler checks it in full, unless its method is not one the
  * server supports.  A request with a body is rejected when its route does
- * not exist, its route needs a session and it carries no well-formed
- * bearer token (401), or its Content-Length exceeds the route's limit
+ * not exist, when its route needs a session and it carries no well-formed
+ * bearer token (401), or when its Content-Length exceeds the route's limit
  * (413): max_body for parts, JSON_BODY_MAX for every other route.  A
  * request with a body to a route that needs a session returns
  * CLOUD_HEAD_CHECK_STORAGE, so that its token is looked up before the

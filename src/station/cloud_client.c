@@ -563,7 +563,7 @@ int cloud_client_put(struct cloud_client *c, const char *path,
 	char hash_header[32 + CRYPTO_SHA256_HEX_LEN];
 	/* With 100-continue, a rejection (an expired or revoked session, a
 	 * part over the limit) arrives before the part is sent, at the cost of
-	 * one round trip per part.  sonocloud answers 100 Continue as soon as
+	 * one round trip per part.  sonocloud sends 100 Continue as soon as
 	 * it has checked the head.  A server that ignores the expectation
 	 * costs libcurl's wait (CURLOPT_EXPECT_100_TIMEOUT_MS, 1 s by default
 	 * in libcurl 7.88) per part, after which the body is sent anyway. */

@@ -414,7 +414,7 @@ int uploader_run_pass(struct uploader *u)
 	if (frame_now_ns() < u->pause_until_ns)
 		return 0;
 	/* The halt of the previous pass stays visible until this pass can
-	 * send, so a login halt does not flicker while nobody logs in. */
+	 * send, so a login halt does not flicker before the next login. */
 	rc = open_client(u, &c);
 	if (rc < 0)
 		return rc;

@@ -3,7 +3,7 @@
 # which evhttp would reply with its own HTML page get a JSON error with the
 # security headers.  A body is rejected before it is read when the route
 # needs a session and the request has none, or when it exceeds the route's
-# limit, and a client that sends the body without waiting still reads the
+# limit.  A client that sends the body without waiting still reads the
 # reply, because the server discards the body before it closes.  Ambiguous
 # body lengths (request smuggling) get 400, and pipelined and
 # "Expect: 100-continue" requests still work.
@@ -218,9 +218,9 @@ expect_rejection "part waiting for 100 Continue without a token" 401 unauthorize
 check "rejected part gets no 100 Continue" test "$(reply_field "record['interim']")" = "[]"
 
 # Clients that send the whole rejected body and hang up at once.  The
-# lingering close then ends while evhttp frees the connection; before the
-# close callback, that race freed the connection twice and crashed the
-# server within a few requests.
+# lingering close then ends while evhttp frees the connection.  Without the
+# close callback in http.c, that race freed the connection twice and
+# crashed the server within a few requests.
 head -c 100000 /dev/zero | tr '\0' a >"$TEST_TMP/big.json"
 codes=""
 for i in $(seq 1 100); do

@@ -35,9 +35,9 @@ track $!
 "$SONOTERM" link-test --scanner "127.0.0.1:$PROBE_PORT" --pin "$PROBE_PIN" --frames 60 \
 	>"$TEST_TMP/ltsilent.out" 2>"$TEST_TMP/ltsilent.err"
 check "link-test exits 0 next to a silent client" test $? -eq 0
-# The probe sends 30 fps; a link stalled by the silent client's 5 s handshake
-# timeout would take over 7 s for 60 frames, so a 20 fps threshold separates the two
-# with room for a loaded machine.
+# The probe sends 30 fps.  A link stalled by the silent client's 5 s handshake
+# timeout would take over 7 s for 60 frames, so a 20 fps threshold separates
+# the two with room for a loaded machine.
 check "frame rate holds next to a silent client" \
 	awk '/^frames per second: / { exit !($4 >= 20) }' "$TEST_TMP/ltsilent.out"
 check "probe drops the silent client after 5 s" \
