@@ -50,33 +50,48 @@ static char *trim_line(char *line)
 	return line;
 }
 
-int station_list_load(struct station_list *list, const char *path, char *err, size_t errlen)
+int station_list_read(struct station_list *list, FILE *f, const char *name, char *err,
+	size_t errlen)
 {
 	char line[STATIONS_LINE_MAX], *text;
 	unsigned number = 0;
-	FILE *f = fopen(path, "r");
 	int rc = 0;
 
-	if (!f) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return SONO_ENOTFOUND;
-	}
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		number++;
+		/* A line fgets had to split would be read as two lines. */
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes; put one "
+				"fingerprint on each line", name, number, STATIONS_LINE_MAX - 2);
+			return SONO_EINVAL;
+		}
 		text = trim_line(line);
 		if (text[0] == '\0')
 			continue;
 		rc = station_list_add(list, text);
 		if (rc == SONO_EINVAL)
 			snprintf(err, errlen, "%s:%u: invalid fingerprint '%.80s'; expected SHA256: "
-				"and 64 hex digits", path, number, text);
+				"and 64 hex digits", name, number, text);
 		else if (rc < 0)
-			snprintf(err, errlen, "%s:%u: out of memory", path, number);
+			snprintf(err, errlen, "%s:%u: out of memory", name, number);
 	}
 	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "cannot read %s", path);
+		snprintf(err, errlen, "cannot read %s", name);
 		rc = SONO_EIO;
 	}
+	return rc;
+}
+
+int station_list_load(struct station_list *list, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return SONO_ENOTFOUND;
+	}
+	rc = station_list_read(list, f, path, err, errlen);
 	fclose(f);
 	return rc;
 }

@@ -36,6 +36,12 @@ printf '# stations\nnot-a-fingerprint\n' >"$TEST_TMP/bad.list"
 check "malformed stations file exits 2" test $? -eq 2
 check "malformed stations file names the line" grep -q 'bad.list:2: invalid fingerprint' \
 	"$TEST_TMP/bad2.err"
+# A valid fingerprint at the end of an overlong line must not be read as a
+# line of its own.
+{ printf '%0600d' 0; echo " $FP_PAIRED"; } >"$TEST_TMP/long.list"
+"$SONOPROBE" --stations "$TEST_TMP/long.list" --duration 1 >/dev/null 2>"$TEST_TMP/long.err"
+check "overlong stations line exits 2" test $? -eq 2
+check "overlong stations line is named" grep -q 'long.list:1: line longer than' "$TEST_TMP/long.err"
 "$SONOPROBE" --allow-station "$FP_PAIRED" --insecure-igtl --duration 1 \
 	>/dev/null 2>"$TEST_TMP/bad3.err"
 check "--allow-station with --insecure-igtl exits 2" test $? -eq 2
